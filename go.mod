@@ -1,0 +1,3 @@
+module github.com/zhengzhao-project/zhengzhao
+
+go 1.26.8

@@ -1,0 +1,122 @@
+package zhengzhao
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the library's state. Implementations (sqlite.Store,
+// postgres.Store) hold no rules: the rules are in package library, which
+// reads and writes through transactions. Every Store passes the storetest
+// conformance suite.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it. A store may
+	// commit several concurrent Update calls in one database transaction
+	// (group commit); each fn then runs in its own savepoint, so an error
+	// from fn undoes only fn's own changes. Update returns fn's error, or the
+	// commit's; when it returns nil the changes are durable.
+	// fn may run more than once only if it has not been acknowledged; it must
+	// not have effects outside the transaction.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction with a consistent snapshot.
+	View(ctx context.Context, fn func(ReadTx) error) error
+	// Close releases the store's resources after pending commits finish.
+	Close() error
+}
+
+// Pinger is implemented by stores that can report whether the database is
+// reachable (readiness).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// ReadTx reads the library's state. Find…ByX methods return ENOTFOUND when
+// nothing matches. List methods return the page of items, the total number
+// of matches, and the cursor of the next page ("" on the last page).
+type ReadTx interface {
+	// Now returns the transaction's timestamp (UTC, microsecond precision),
+	// fixed for the transaction's life.
+	Now() time.Time
+
+	FindUnitByCode(code string) (*Unit, error)
+	FindUnits(f UnitFilter) ([]*Unit, int, string, error)
+	// FindUnitKeyByHash returns the unit key whose secret hashes to hash.
+	FindUnitKeyByHash(hash []byte) (*UnitKey, error)
+	FindSigningKeyByKID(kid string) (*SigningKey, error)
+	// FindSigningKeys returns matching keys, oldest first.
+	FindSigningKeys(f SigningKeyFilter) ([]*SigningKey, error)
+
+	FindLicenseTypeByCode(code string) (*LicenseType, error)
+	FindLicenseTypes(f LicenseTypeFilter) ([]*LicenseType, int, string, error)
+
+	// FindLicenseByID returns the license with its current lifecycle fields.
+	FindLicenseByID(id string) (*License, error)
+	// FindLicenses returns matching licenses in the order they were stored.
+	FindLicenses(f LicenseFilter) ([]*License, int, string, error)
+	FindIdempotencyRecord(unit, key string) (*IdempotencyRecord, error)
+
+	// AuditSize returns the number of audit entries.
+	AuditSize() (int64, error)
+	// AuditEntries returns the entries with index in [start, end), in order.
+	AuditEntries(start, end int64) ([]*AuditEntry, error)
+	// FindAuditEntries returns matching entries in index order.
+	FindAuditEntries(f AuditFilter) ([]*AuditEntry, int, string, error)
+	// FindTreeHead returns the integrated tree head (size 0 and a nil root
+	// when nothing is integrated). Inside Update it also locks the head
+	// until commit, so that one integrator at a time extends the tree even
+	// when several servers share the database.
+	FindTreeHead() (TreeHead, error)
+	// FindTreeNodes returns the hashes of the given nodes in order;
+	// ENOTFOUND if any is missing.
+	FindTreeNodes(ids []TreeNode) ([][]byte, error)
+	// LatestCheckpoint returns the checkpoint with the largest size.
+	LatestCheckpoint() (*Checkpoint, error)
+	// FindCheckpoints returns the checkpoints with size > afterSize, by
+	// size, at most limit of them.
+	FindCheckpoints(afterSize int64, limit int) ([]*Checkpoint, error)
+}
+
+// Tx reads and writes the library's state. Create methods return ECONFLICT
+// when the object exists.
+type Tx interface {
+	ReadTx
+
+	CreateUnit(u *Unit) error
+	CreateUnitKey(k *UnitKey) error
+	CreateSigningKey(k *SigningKey) error
+	// DeactivateSigningKeys marks every key of the unit inactive.
+	DeactivateSigningKeys(unit string) error
+	CreateLicenseType(t *LicenseType) error
+	// CreateLicense stores a signed license. ECONFLICT when the ID, or the
+	// same type, issuer, serial and version, exists.
+	CreateLicense(l *License) error
+	// UpdateLicenseLifecycle stores l's lifecycle fields (status,
+	// superseded_by, revoked_at, revocation_reason); the signed content
+	// never changes. ENOTFOUND when there is no such license.
+	UpdateLicenseLifecycle(l *License) error
+	CreateIdempotencyRecord(r *IdempotencyRecord) error
+
+	// AppendAudit appends e to the audit log: it sets e.Index to the next
+	// index (no gaps, even with several servers on one database) and, when
+	// e.Time is zero, e.Time to Now().
+	AppendAudit(e *AuditEntry) error
+	// PutTreeNodes stores tree nodes; storing a node again with the same
+	// hash is a no-op.
+	PutTreeNodes(nodes []TreeNode) error
+	// SetTreeHead records the integrated tree head.
+	SetTreeHead(h TreeHead) error
+	// CreateCheckpoint stores a signed checkpoint.
+	CreateCheckpoint(c *Checkpoint) error
+}
+
+// IdempotencyRecord remembers the license an Idempotency-Key produced, so
+// that a retried issue returns it instead of issuing again.
+type IdempotencyRecord struct {
+	Unit string
+	Key  string
+	// RequestHash is the SHA-256 of the canonical request body; the same
+	// key with another body is a conflict.
+	RequestHash []byte
+	LicenseID   string
+	CreatedAt   time.Time
+}
