@@ -1,9 +1,6 @@
 package zhengzhao
 
-import (
-	"context"
-	"crypto/x509"
-)
+import "context"
 
 // The services below are what the transport calls. package library
 // implements them with the rules; mock implements them for transport tests.
@@ -64,9 +61,9 @@ type LicenseService interface {
 
 // KeyService publishes the library's trust anchors.
 type KeyService interface {
-	// CACertificate returns the library's CA certificate.
-	CACertificate() *x509.Certificate
-	// CACertificatePEM returns it PEM-encoded.
+	// CACertificatePEM returns the library's CA certificate, PEM-encoded.
+	// (SM2 certificates do not parse with crypto/x509, so PEM is the
+	// domain's currency for certificates.)
 	CACertificatePEM() string
 	// FindSigningKeys lists the signing certificates of every issuer.
 	FindSigningKeys(ctx context.Context) ([]*SigningKey, error)
