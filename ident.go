@@ -35,7 +35,16 @@ func (id LicenseID) VersionString() string { return fmt.Sprintf("%03d", id.Versi
 // CheckChar returns the ISO/IEC 7064 MOD 37,36 check character over type
 // code, issuer code, serial and version (no root, no dots).
 func (id LicenseID) CheckChar() byte {
-	c, _ := mod3736(id.TypeCode + id.IssuerCode + id.Serial + id.VersionString())
+	return MOD3736(id.TypeCode + id.IssuerCode + id.Serial + id.VersionString())
+}
+
+// MOD3736 returns the ISO/IEC 7064 MOD 37,36 check character of s over the
+// alphabet 0-9A-Z, or 0 if s holds another character.
+func MOD3736(s string) byte {
+	c, ok := mod3736(s)
+	if !ok {
+		return 0
+	}
 	return c
 }
 
