@@ -43,8 +43,12 @@ func (s *Server) decode(r *nethttp.Request, v any) error {
 }
 
 func decodeJSON(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 {
 		return invalidBody("", "the request body is empty; a JSON object is required")
+	}
+	if trimmed[0] != '{' {
+		return invalidBody("", "the request body must be a JSON object")
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()

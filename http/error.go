@@ -89,7 +89,7 @@ func (s *Server) problem(w nethttp.ResponseWriter, r *nethttp.Request, err error
 	h := w.Header()
 	switch code {
 	case zhengzhao.EUNAUTHENTICATED:
-		if r.Header.Get("Authorization") != "" {
+		if _, sent := r.Header["Authorization"]; sent {
 			h.Set("WWW-Authenticate", `Bearer realm="zhengzhao", error="invalid_token"`)
 		} else {
 			h.Set("WWW-Authenticate", `Bearer realm="zhengzhao"`)
