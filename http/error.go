@@ -28,14 +28,6 @@ var errorStatus = map[string]int{
 	codeMethodNotAllowed:       nethttp.StatusMethodNotAllowed,
 }
 
-// statusOf returns the HTTP status of an error code; unknown codes are 500.
-func statusOf(code string) int {
-	if status, ok := errorStatus[code]; ok {
-		return status
-	}
-	return nethttp.StatusInternalServerError
-}
-
 // Problem is an RFC 9457 problem document with Zhengzhao's extension
 // members: the machine-readable code, the bad fields of an invalid
 // request, and the request ID to quote to an operator.
@@ -64,7 +56,18 @@ func (s *Server) error(w nethttp.ResponseWriter, r *nethttp.Request, err error) 
 // message. An internal error is logged with its full text and shown with a
 // generic message only.
 func (s *Server) problem(w nethttp.ResponseWriter, r *nethttp.Request, err error, code, message string) {
-	status := statusOf(code)
+	status, known := errorStatus[code]
+	if !known {
+		// A code this server does not know is a bug somewhere: treat it
+		// as internal so that its message is not shown.
+		code, message, status = zhengzhao.EINTERNAL, "internal error", nethttp.StatusInternalServerError
+	}
+	if code == zhengzhao.EINTERNAL {
+		message = "internal error"
+	}
+	if err == nil {
+		err = zhengzhao.Errorf(code, "%s", message)
+	}
 	id := RequestIDFromContext(r.Context())
 	switch code {
 	case zhengzhao.EINTERNAL:

@@ -43,7 +43,7 @@ func (s *Server) handleCreateLicenseType(w nethttp.ResponseWriter, r *nethttp.Re
 		return
 	}
 	w.Header().Set("Location", "/v1/license-types/"+url.PathEscape(t.Code))
-	s.render(w, r, nethttp.StatusCreated, t)
+	s.render(w, r, nethttp.StatusCreated, fillLicenseType(t))
 }
 
 // handleListLicenseTypes handles GET /v1/license-types.
@@ -67,6 +67,9 @@ func (s *Server) handleListLicenseTypes(w nethttp.ResponseWriter, r *nethttp.Req
 		s.error(w, r, err)
 		return
 	}
+	for _, t := range types {
+		fillLicenseType(t)
+	}
 	s.render(w, r, nethttp.StatusOK, newList(types, total, next))
 }
 
@@ -77,5 +80,17 @@ func (s *Server) handleGetLicenseType(w nethttp.ResponseWriter, r *nethttp.Reque
 		s.error(w, r, err)
 		return
 	}
-	s.render(w, r, nethttp.StatusOK, t)
+	s.render(w, r, nethttp.StatusOK, fillLicenseType(t))
+}
+
+// fillLicenseType makes nil lists empty, so that JSON clients get [] and
+// not null.
+func fillLicenseType(t *zhengzhao.LicenseType) *zhengzhao.LicenseType {
+	if t.Fields == nil {
+		t.Fields = []zhengzhao.FieldSpec{}
+	}
+	if t.Issuers == nil {
+		t.Issuers = []string{}
+	}
+	return t
 }

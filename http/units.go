@@ -30,7 +30,7 @@ func (s *Server) handleCreateUnit(w nethttp.ResponseWriter, r *nethttp.Request) 
 		return
 	}
 	w.Header().Set("Location", "/v1/units/"+url.PathEscape(u.Code))
-	s.render(w, r, nethttp.StatusCreated, u)
+	s.render(w, r, nethttp.StatusCreated, fillUnit(u))
 }
 
 // handleListUnits handles GET /v1/units.
@@ -54,6 +54,9 @@ func (s *Server) handleListUnits(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.error(w, r, err)
 		return
 	}
+	for _, u := range units {
+		fillUnit(u)
+	}
 	s.render(w, r, nethttp.StatusOK, newList(units, total, next))
 }
 
@@ -64,7 +67,15 @@ func (s *Server) handleGetUnit(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.error(w, r, err)
 		return
 	}
-	s.render(w, r, nethttp.StatusOK, u)
+	s.render(w, r, nethttp.StatusOK, fillUnit(u))
+}
+
+// fillUnit makes nil lists empty, so that JSON clients get [] and not null.
+func fillUnit(u *zhengzhao.Unit) *zhengzhao.Unit {
+	if u.Roles == nil {
+		u.Roles = []zhengzhao.Role{}
+	}
+	return u
 }
 
 // unitKeyResponse is the body of a created unit key: the secret, shown
