@@ -19,3 +19,6 @@ func (s *Server) Routes() []RouteInfo {
 
 // OpenAPIDocument returns the embedded OpenAPI document.
 func OpenAPIDocument() []byte { return openAPIDocument }
+
+// ErrorStatus returns the map from error code to HTTP status.
+func ErrorStatus() map[string]int { return errorStatus }
