@@ -102,11 +102,11 @@ func TestAuth(t *testing.T) {
 
 	t.Run("fail/forbidden-to-anonymous-is-401", func(t *testing.T) {
 		s := MustOpenServer(t)
-		s.Units.FindUnitByCodeFn = func(ctx context.Context, code string) (*zhengzhao.Unit, error) {
+		s.Catalog.FindLicenseTypeByCodeFn = func(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
 			return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "not allowed")
 		}
-		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/units/X"}), http.StatusUnauthorized, zhengzhao.EUNAUTHENTICATED)
-		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/units/X", token: userToken}), http.StatusForbidden, zhengzhao.EFORBIDDEN)
+		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/license-types/X"}), http.StatusUnauthorized, zhengzhao.EUNAUTHENTICATED)
+		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/license-types/X", token: userToken}), http.StatusForbidden, zhengzhao.EFORBIDDEN)
 	})
 
 	t.Run("fail/unit-service-down", func(t *testing.T) {
@@ -157,7 +157,7 @@ func TestRequestLogActor(t *testing.T) {
 func TestPanicRecovery(t *testing.T) {
 	s := MustOpenServer(t)
 	// FindUnitByCodeFn is nil: calling it panics.
-	rec := s.Do(t, request{method: "GET", path: "/v1/units/91310000MA1FL8XQ30"})
+	rec := s.Do(t, request{method: "GET", path: "/v1/units/91310000MA1FL8XQ30", token: adminToken})
 	p := mustProblem(t, rec, http.StatusInternalServerError, zhengzhao.EINTERNAL)
 	if p.Detail != "internal error" {
 		t.Fatalf("detail: got %q", p.Detail)
@@ -172,7 +172,7 @@ func TestInternalErrorHidden(t *testing.T) {
 	s.Units.FindUnitByCodeFn = func(ctx context.Context, code string) (*zhengzhao.Unit, error) {
 		return nil, errors.New("pq: password authentication failed for user zhengzhao")
 	}
-	rec := s.Do(t, request{method: "GET", path: "/v1/units/X"})
+	rec := s.Do(t, request{method: "GET", path: "/v1/units/X", token: adminToken})
 	p := mustProblem(t, rec, http.StatusInternalServerError, zhengzhao.EINTERNAL)
 	if p.Detail != "internal error" || strings.Contains(rec.Body.String(), "password") {
 		t.Fatalf("internal detail leaked: %s", rec.Body)

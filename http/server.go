@@ -165,7 +165,7 @@ func (s *Server) routes() []route {
 
 		{method: "POST", path: "/v1/units", auth: true, handler: s.handleCreateUnit},
 		{method: "GET", path: "/v1/units", auth: true, query: withPage("role"), handler: s.handleListUnits},
-		{method: "GET", path: "/v1/units/{code}", handler: s.handleGetUnit},
+		{method: "GET", path: "/v1/units/{code}", auth: true, handler: s.handleGetUnit},
 		{method: "POST", path: "/v1/units/{code}/keys", auth: true, handler: s.handleCreateUnitKey},
 
 		{method: "POST", path: "/v1/license-types", auth: true, handler: s.handleCreateLicenseType},

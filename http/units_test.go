@@ -148,13 +148,14 @@ func TestGetUnit(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		s := MustOpenServer(t)
 		s.Units.FindUnitByCodeFn = func(ctx context.Context, code string) (*zhengzhao.Unit, error) {
+			mustActor(t, ctx, zhengzhao.ActorUnit, issuerUnit.Code)
 			if code != issuerUnit.Code {
 				t.Fatalf("code: got %q", code)
 			}
 			return issuerUnit, nil
 		}
 		var got zhengzhao.Unit
-		mustJSON(t, s.Do(t, request{method: "GET", path: "/v1/units/" + issuerUnit.Code}), http.StatusOK, &got)
+		mustJSON(t, s.Do(t, request{method: "GET", path: "/v1/units/" + issuerUnit.Code, token: issuerToken}), http.StatusOK, &got)
 		if diff := cmp.Diff(*issuerUnit, got); diff != "" {
 			t.Fatalf("unit (-want +got):\n%s", diff)
 		}
@@ -164,7 +165,7 @@ func TestGetUnit(t *testing.T) {
 		s.Units.FindUnitByCodeFn = func(ctx context.Context, code string) (*zhengzhao.Unit, error) {
 			return nil, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "no unit %s", code)
 		}
-		p := mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/units/NOPE"}), http.StatusNotFound, zhengzhao.ENOTFOUND)
+		p := mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/units/NOPE", token: adminToken}), http.StatusNotFound, zhengzhao.ENOTFOUND)
 		if p.Detail != "no unit NOPE" {
 			t.Fatalf("detail: got %q", p.Detail)
 		}
