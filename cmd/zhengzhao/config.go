@@ -1,0 +1,55 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is the server's configuration. Flags and environment variables
+// fill it; DefaultConfig gives the defaults.
+type Config struct {
+	// Addr is the HTTP listen address.
+	Addr string
+	// DataDir holds the embedded database and, unless files are named
+	// below, the CA, the master key, the audit log key and the admin token.
+	DataDir string
+	// DB is a PostgreSQL URL; empty means the embedded SQLite database in
+	// DataDir.
+	DB string
+	// Demo fills an empty library with demo data.
+	Demo bool
+	// CACert and CAKey name PEM files of an existing CA to use instead of
+	// the one the library creates in DataDir.
+	CACert, CAKey string
+	// CheckpointInterval is how often the audit log is checkpointed.
+	CheckpointInterval time.Duration
+	// BodyLimit is the largest request body accepted, in bytes.
+	BodyLimit int64
+	// Origin names the audit log in its checkpoints.
+	Origin string
+	// LogFormat is "text" or "json".
+	LogFormat string
+}
+
+// DefaultConfig returns the defaults: loopback, ./zhengzhao-data, SQLite.
+func DefaultConfig() Config {
+	return Config{
+		Addr:               "127.0.0.1:8080",
+		DataDir:            "zhengzhao-data",
+		CheckpointInterval: 10 * time.Second,
+		BodyLimit:          1 << 20,
+		Origin:             "zhengzhao.local/audit",
+		LogFormat:          "text",
+	}
+}
+
+// envOr returns the environment variable's value, or def when unset.
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func (c Config) path(name string) string { return filepath.Join(c.DataDir, name) }

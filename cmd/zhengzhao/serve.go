@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/auditlog"
+	"github.com/zhengzhao-project/zhengzhao/demo"
+	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
+	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/sign"
+	"github.com/zhengzhao-project/zhengzhao/sqlite"
+)
+
+// Main is the running server: tests start it with Run on a temporary data
+// directory and ":0", and stop it with Close.
+type Main struct {
+	Config Config
+	// Stdout receives what an operator must read at start (URL,
+	// credentials).
+	Stdout io.Writer
+	Logger *slog.Logger
+
+	// Set by Run.
+	Store      zhengzhao.Store
+	Library    *library.Library
+	AdminToken string
+	URL        string
+
+	server *zzhttp.Server
+	cancel context.CancelFunc
+	served chan error
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{Config: DefaultConfig(), Stdout: os.Stdout}
+}
+
+// Run opens the data directory and the store, builds the library, loads the
+// demo data when asked, and starts serving. It returns once the server
+// listens; Close stops it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	c := m.Config
+	if m.Logger == nil {
+		m.Logger = newLogger(c.LogFormat, os.Stderr)
+	}
+	defer func() {
+		if err != nil {
+			m.Close()
+		}
+	}()
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	store, err := openStore(c, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.Store = store
+	lib, err := openLibrary(c, store, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.Library = lib
+	if m.AdminToken, err = adminToken(c); err != nil {
+		return err
+	}
+	if c.Demo {
+		if err := m.loadDemo(ctx); err != nil {
+			return err
+		}
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	m.URL = "http://" + displayAddr(ln.Addr())
+	m.server = zzhttp.NewServer(zzhttp.Config{
+		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
+		AdminToken: m.AdminToken,
+		BodyLimit:  c.BodyLimit,
+		Ready:      readiness(store),
+		Logger:     m.Logger,
+		Version:    version,
+	})
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancel = cancel
+	go lib.RunCheckpointer(bg, c.CheckpointInterval)
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+	m.Logger.Info("serving", "url", m.URL, "data", c.DataDir, "db", storeName(c))
+	return nil
+}
+
+// Close stops serving gracefully, lets in-flight requests finish, and
+// closes the store.
+func (m *Main) Close() error {
+	var errs []error
+	if m.server != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		errs = append(errs, m.server.Shutdown(ctx))
+		cancel()
+		m.server = nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+		m.Store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Wait blocks until the server stops serving; it returns nil after a
+// graceful shutdown.
+func (m *Main) Wait() error { return <-m.served }
+
+func openStore(c Config, log *slog.Logger) (zhengzhao.Store, error) {
+	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
+		return nil, fmt.Errorf("unsupported database %q: PostgreSQL support is not built yet", redactDSN(c.DB))
+	}
+	s, err := sqlite.Open(c.path("zhengzhao.db"), sqlite.WithLogger(log))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	return s, nil
+}
+
+func storeName(c Config) string {
+	if c.DB != "" {
+		return redactDSN(c.DB)
+	}
+	return "sqlite:" + c.path("zhengzhao.db")
+}
+
+// redactDSN hides a password in a database URL.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		if j := strings.Index(dsn[i+3:], "@"); j >= 0 {
+			return dsn[:i+3] + "…@" + dsn[i+3+j+1:]
+		}
+	}
+	return dsn
+}
+
+// openLibrary loads or creates the CA, the master key and the audit log key
+// and builds the library.
+func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Library, error) {
+	var (
+		ca  *sign.CA
+		err error
+	)
+	if c.CACert != "" || c.CAKey != "" {
+		ca, err = sign.LoadCA(c.CACert, c.CAKey)
+	} else {
+		var created bool
+		ca, created, err = sign.LoadOrCreateCA(c.DataDir, "Zhengzhao", time.Now())
+		if created {
+			log.Info("created library CA", "cert", c.path("ca.pem"))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CA: %w", err)
+	}
+	sealer, _, err := sign.LoadOrCreateMasterKey(c.path("master.key"))
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	logSigner, logVerifier, err := auditlog.LoadOrCreateLogKey(c.path("log.key"), c.Origin)
+	if err != nil {
+		return nil, fmt.Errorf("audit log key: %w", err)
+	}
+	return library.New(library.Config{
+		Store: store, CA: ca, Sealer: sealer,
+		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
+		Logger: log,
+	})
+}
+
+// adminToken returns ZHENGZHAO_ADMIN_TOKEN, or the token stored in the data
+// directory, creating it (mode 0600) on first start.
+func adminToken(c Config) (string, error) {
+	if t := os.Getenv("ZHENGZHAO_ADMIN_TOKEN"); t != "" {
+		return t, nil
+	}
+	path := c.path("admin.token")
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	raw := make([]byte, 24)
+	_, _ = rand.Read(raw)
+	t := "zza_" + hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("admin token: %w", err)
+	}
+	return t, nil
+}
+
+// loadDemo fills an empty library with the demo data set and prints the
+// credentials; on later starts it prints them again from the data dir.
+func (m *Main) loadDemo(ctx context.Context) error {
+	path := m.Config.path("demo-credentials.txt")
+	if b, err := os.ReadFile(path); err == nil {
+		fmt.Fprintf(m.Stdout, "demo data already loaded; credentials (%s):\n%s", path, b)
+		return nil
+	}
+	var n int
+	err := m.Store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+		_, n, _, err = tx.FindUnits(zhengzhao.UnitFilter{Page: zhengzhao.Page{Limit: 1}})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		fmt.Fprintln(m.Stdout, "the library is not empty: demo data not loaded")
+		return nil
+	}
+	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
+	creds, err := demo.Load(sys, m.Library, demo.Options{Licenses: 300})
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	text := creds.String()
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "demo data loaded; credentials (also in %s):\n%s", path, text)
+	return nil
+}
+
+func readiness(s zhengzhao.Store) func(context.Context) error {
+	p, ok := s.(zhengzhao.Pinger)
+	if !ok {
+		return nil
+	}
+	return p.Ping
+}
+
+func displayAddr(a net.Addr) string {
+	t, ok := a.(*net.TCPAddr)
+	if ok && t.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", t.Port)
+	}
+	return a.String()
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func newServeCommand() *cobra.Command {
+	m := NewMain()
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the license library server",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			m.Stdout = cmd.OutOrStdout()
+			if err := m.Run(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(m.Stdout, "Zhengzhao %s listening on %s\n", version, m.URL)
+			if os.Getenv("ZHENGZHAO_ADMIN_TOKEN") == "" {
+				fmt.Fprintf(m.Stdout, "admin token: in %s (mode 0600)\n", m.Config.path("admin.token"))
+			}
+			select {
+			case <-cmd.Context().Done():
+			case err := <-m.served:
+				m.served <- err
+			}
+			if err := m.Close(); err != nil {
+				return err
+			}
+			return m.Wait()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&m.Config.Addr, "addr", envOr("ZHENGZHAO_ADDR", m.Config.Addr), "listen address HOST:PORT (env ZHENGZHAO_ADDR)")
+	f.StringVar(&m.Config.DataDir, "data", envOr("ZHENGZHAO_DATA", m.Config.DataDir), "data directory (env ZHENGZHAO_DATA)")
+	f.StringVar(&m.Config.DB, "db", envOr("ZHENGZHAO_DB", ""), "PostgreSQL URL; empty: SQLite in the data directory (env ZHENGZHAO_DB)")
+	f.BoolVar(&m.Config.Demo, "demo", false, "fill an empty library with demo data and print the credentials")
+	f.StringVar(&m.Config.CACert, "ca-cert", envOr("ZHENGZHAO_CA_CERT", ""), "PEM file of an existing CA certificate (with --ca-key)")
+	f.StringVar(&m.Config.CAKey, "ca-key", envOr("ZHENGZHAO_CA_KEY", ""), "PEM file of the CA's PKCS#8 private key")
+	f.DurationVar(&m.Config.CheckpointInterval, "checkpoint-interval", m.Config.CheckpointInterval, "how often to sign an audit checkpoint")
+	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
+	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
+	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
+	return cmd
+}

@@ -1,0 +1,383 @@
+package library
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/sign"
+)
+
+// IssueLicense validates, signs and stores a new license with its audit
+// entry. With an idempotency key, a retry of the same request returns the
+// license the first call issued.
+func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, idempotencyKey string) (*zhengzhao.License, error) {
+	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
+	if err != nil {
+		return nil, err
+	}
+	var reqHash []byte
+	if idempotencyKey != "" {
+		if len(idempotencyKey) > 255 {
+			return nil, &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "Idempotency-Key is at most 255 characters",
+				Fields: []zhengzhao.FieldError{{Field: "Idempotency-Key", Message: "at most 255 characters"}}}
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			return nil, err
+		}
+		h := sha256.Sum256(b)
+		reqHash = h[:]
+		if lic, err := l.replay(ctx, unit.Code, idempotencyKey, reqHash); lic != nil || err != nil {
+			return lic, err
+		}
+	}
+
+	var typ *zhengzhao.LicenseType
+	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+		if r.Type == "" {
+			return nil
+		}
+		typ, err = tx.FindLicenseTypeByCode(r.Type)
+		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
+			typ, err = nil, nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Validate(typ); err != nil {
+		return nil, err
+	}
+	if !typ.MayIssue(unit.Code) {
+		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "unit %s may not issue licenses of type %s", unit.Code, typ.Code)
+	}
+	s, err := l.signer(ctx, unit.Code)
+	if err != nil {
+		return nil, err
+	}
+
+	for attempt := 0; ; attempt++ {
+		serial := r.Serial
+		if serial == "" {
+			serial = newSerial(l.now())
+		}
+		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: unit.Code, Serial: serial, Version: 1}
+		lic := &zhengzhao.License{
+			ID: id.String(), Type: typ.Code, TypeName: typ.Name, Version: id.VersionString(), Serial: serial,
+			Number: r.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: r.Holder,
+			IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields),
+			Status: zhengzhao.StatusValid,
+		}
+		digest, err := l.signLicense(s, lic)
+		if err != nil {
+			return nil, err
+		}
+		var replayed *zhengzhao.License
+		err = l.store.Update(ctx, func(tx zhengzhao.Tx) error {
+			if idempotencyKey != "" {
+				// A concurrent retry may have committed since the check above.
+				rec, err := tx.FindIdempotencyRecord(unit.Code, idempotencyKey)
+				switch {
+				case err == nil:
+					if !bytes.Equal(rec.RequestHash, reqHash) {
+						return idempotencyMismatch()
+					}
+					replayed, err = tx.FindLicenseByID(rec.LicenseID)
+					return err
+				case zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND:
+					return err
+				}
+			}
+			// A license of the same type and serial at any version means
+			// the serial is taken.
+			base := id.Base()
+			if _, n, _, err := tx.FindLicenses(zhengzhao.LicenseFilter{Base: &base, Page: zhengzhao.Page{Limit: 1}}); err != nil {
+				return err
+			} else if n > 0 {
+				return errSerialTaken
+			}
+			if err := tx.CreateLicense(lic); err != nil {
+				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
+					return errSerialTaken
+				}
+				return err
+			}
+			if idempotencyKey != "" {
+				if err := tx.CreateIdempotencyRecord(&zhengzhao.IdempotencyRecord{Unit: unit.Code, Key: idempotencyKey,
+					RequestHash: reqHash, LicenseID: lic.ID, CreatedAt: tx.Now()}); err != nil {
+					return err
+				}
+			}
+			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
+				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder)}})
+		})
+		switch {
+		case errors.Is(err, errSerialTaken) && r.Serial == "" && attempt < 3:
+			continue // a generated serial collided: draw another
+		case errors.Is(err, errSerialTaken):
+			return nil, &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "serial " + serial + " is taken for this type and issuer",
+				Fields: []zhengzhao.FieldError{{Field: "serial", Message: "already used for this license type and issuer"}}}
+		case err != nil:
+			return nil, fmt.Errorf("issue license: %w", err)
+		case replayed != nil:
+			return replayed, nil
+		}
+		return lic, nil
+	}
+}
+
+var errSerialTaken = &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "serial taken"}
+
+func idempotencyMismatch() error {
+	return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "this Idempotency-Key was used with a different request",
+		Fields: []zhengzhao.FieldError{{Field: "Idempotency-Key", Message: "used with a different request body"}}}
+}
+
+// replay returns the license an earlier request with the same idempotency
+// key issued, or nil when there was none.
+func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) (*zhengzhao.License, error) {
+	var lic *zhengzhao.License
+	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
+		rec, err := tx.FindIdempotencyRecord(unit, key)
+		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if !bytes.Equal(rec.RequestHash, reqHash) {
+			return idempotencyMismatch()
+		}
+		lic, err = tx.FindLicenseByID(rec.LicenseID)
+		return err
+	})
+	return lic, err
+}
+
+// signLicense sets SignedAt and the proof and returns the SHA-256 digest
+// (hex) of the signed canonical document, recorded in the audit entry.
+func (l *Library) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, error) {
+	lic.SignedAt = l.now().UTC().Truncate(time.Second)
+	lic.Proof = nil
+	doc, err := json.Marshal(lic)
+	if err != nil {
+		return "", err
+	}
+	p, err := sign.SignDocument(s, doc)
+	if err != nil {
+		return "", fmt.Errorf("sign license %s: %w", lic.ID, err)
+	}
+	canon, err := sign.Canonicalize(doc, zhengzhao.UnsignedFields)
+	if err != nil {
+		return "", err
+	}
+	lic.Proof = p
+	return sha256Hex(canon), nil
+}
+
+// newSerial returns a fresh serial: the time in milliseconds and five
+// random characters, base 36, so serials sort roughly by issue time.
+func newSerial(now time.Time) string {
+	n, _ := rand.Int(rand.Reader, big.NewInt(36*36*36*36*36))
+	r := strings.ToUpper(strconv.FormatInt(n.Int64(), 36))
+	return strings.ToUpper(strconv.FormatInt(now.UnixMilli(), 36)) + strings.Repeat("0", 5-len(r)) + r
+}
+
+func fieldsOrEmpty(f map[string]any) map[string]any {
+	if f == nil {
+		return map[string]any{}
+	}
+	return f
+}
+
+func holderRef(h zhengzhao.Holder) string { return h.IDType + ":" + h.ID }
+
+// mayRead reports whether the actor may read the license document.
+func mayRead(a zhengzhao.Actor, lic *zhengzhao.License) bool {
+	return isAdmin(a) || a.IsUnit(lic.Issuer.Code)
+}
+
+// FindLicenseByID returns a license to its issuer or the administrator and
+// writes the read to the audit log.
+func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.License, error) {
+	a := zhengzhao.ActorFromContext(ctx)
+	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
+		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
+	}
+	var lic *zhengzhao.License
+	err := l.store.Update(ctx, func(tx zhengzhao.Tx) (err error) {
+		lic, err = tx.FindLicenseByID(id)
+		if err != nil {
+			return err
+		}
+		if !mayRead(a, lic) {
+			return zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "license %s belongs to another issuer", id)
+		}
+		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRead, License: lic.ID, LicenseBase: lic.Base()})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return lic, nil
+}
+
+// FindLicenses lists licenses: an issuing unit its own, the administrator
+// all.
+func (l *Library) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
+	a := zhengzhao.ActorFromContext(ctx)
+	if !isAdmin(a) {
+		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		if f.Issuer != nil && *f.Issuer != u.Code {
+			return nil, 0, "", zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "an issuing unit lists only its own licenses")
+		}
+		f.Issuer = &u.Code
+	}
+	if f.HolderID != nil && *f.HolderID == "" {
+		f.HolderID = nil
+	}
+	f.Page = f.Page.Normalize()
+	var (
+		ls   []*zhengzhao.License
+		n    int
+		next string
+	)
+	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+		ls, n, next, err = tx.FindLicenses(f)
+		return err
+	})
+	return ls, n, next, err
+}
+
+// current loads a license for a change by its issuer and checks that it is
+// the current version.
+func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.License, error) {
+	lic, err := tx.FindLicenseByID(id)
+	if err != nil {
+		return nil, err
+	}
+	if !zhengzhao.ActorFromContext(ctx).IsUnit(lic.Issuer.Code) {
+		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "license %s belongs to another issuer", id)
+	}
+	switch lic.Status {
+	case zhengzhao.StatusSuperseded:
+		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s is superseded by %s", id, lic.SupersededBy)
+	case zhengzhao.StatusRevoked:
+		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s is revoked", id)
+	}
+	return lic, nil
+}
+
+// UpdateLicense issues the next version of a license and supersedes the
+// current one, in one transaction.
+func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
+	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		old *zhengzhao.License
+		typ *zhengzhao.LicenseType
+	)
+	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+		if old, err = current(ctx, tx, id); err != nil {
+			return err
+		}
+		typ, err = tx.FindLicenseTypeByCode(old.Type)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := u.Validate(typ, old); err != nil {
+		return nil, err
+	}
+	oid, err := zhengzhao.ParseLicenseID(old.ID)
+	if err != nil {
+		return nil, fmt.Errorf("stored license %s: %w", old.ID, err)
+	}
+	if oid.Version >= 999 {
+		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s has reached version 999", id)
+	}
+	nid := oid
+	nid.Version++
+	s, err := l.signer(ctx, unit.Code)
+	if err != nil {
+		return nil, err
+	}
+	lic := &zhengzhao.License{
+		ID: nid.String(), Type: old.Type, TypeName: typ.Name, Version: nid.VersionString(), Serial: old.Serial,
+		Number: u.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: u.Holder,
+		IssuedOn: u.IssuedOn, ValidFrom: u.ValidFrom, ValidUntil: u.ValidUntil, Fields: fieldsOrEmpty(u.Fields),
+		Supersedes: old.ID, Status: zhengzhao.StatusValid,
+	}
+	digest, err := l.signLicense(s, lic)
+	if err != nil {
+		return nil, err
+	}
+	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error {
+		cur, err := current(ctx, tx, id) // it may have changed since the read above
+		if err != nil {
+			return err
+		}
+		if err := tx.CreateLicense(lic); err != nil {
+			if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
+				return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", id)
+			}
+			return err
+		}
+		cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, lic.ID
+		if err := tx.UpdateLicenseLifecycle(cur); err != nil {
+			return err
+		}
+		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: lic.ID, LicenseBase: nid.Base(),
+			Subject: old.ID, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "supersedes": old.ID}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update license %s: %w", id, err)
+	}
+	return lic, nil
+}
+
+// RevokeLicense revokes (注销) the current version of a license.
+func (l *Library) RevokeLicense(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
+	if _, err := requireUnitRole(ctx, zhengzhao.RoleIssuer); err != nil {
+		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "required"}})
+	case len([]rune(reason)) > 500:
+		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "at most 500 characters"}})
+	}
+	var lic *zhengzhao.License
+	err := l.store.Update(ctx, func(tx zhengzhao.Tx) (err error) {
+		if lic, err = current(ctx, tx, id); err != nil {
+			return err
+		}
+		at := tx.Now()
+		lic.Status, lic.RevokedAt, lic.RevocationReason = zhengzhao.StatusRevoked, &at, reason
+		if err := tx.UpdateLicenseLifecycle(lic); err != nil {
+			return err
+		}
+		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRevoke, License: lic.ID, LicenseBase: lic.Base(),
+			Details: map[string]string{"reason": reason}})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("revoke license %s: %w", id, err)
+	}
+	return lic, nil
+}
