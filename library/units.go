@@ -2,9 +2,9 @@ package library
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"crypto/rand"
 	"fmt"
 	"strings"
 	"time"
