@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	nethttp "net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -366,4 +368,87 @@ func TestIdempotentIssue(t *testing.T) {
 	if total.(float64) != 1 {
 		t.Fatalf("total licenses = %v, want 1", total)
 	}
+}
+
+// TestVerifyOffline: a license verifies with only the published PEM
+// bundle and no server; a changed signed field fails with the reason.
+func TestVerifyOffline(t *testing.T) {
+	m := MustRunMain(t)
+	_, issuer, _ := setup(t, m)
+	doc := issuer.do("POST", "/v1/licenses", issueBody()).want(t, 201).body
+	keys := client{t, m.URL, ""}.do("GET", "/v1/keys?format=pem", nil).want(t, 200).body
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	keysPath := write("keys.pem", keys)
+	m.Close() // offline: the server is gone
+
+	run := func(path string) (string, error) {
+		var out bytes.Buffer
+		cmd := newRootCommand()
+		cmd.SetArgs([]string{"verify", path, "--keys", keysPath})
+		cmd.SetOut(&out)
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), err
+	}
+	out, err := run(write("lic.json", doc))
+	if err != nil || !strings.Contains(out, "VALID") {
+		t.Fatalf("offline verify of a good license: %v\n%s", err, out)
+	}
+	tampered := bytes.Replace(doc, []byte("张三"), []byte("王五"), 1)
+	out, err = run(write("tampered.json", tampered))
+	var ee exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "INVALID") || !strings.Contains(out, "signature") {
+		t.Fatalf("offline verify of a tampered license: %v\n%s", err, out)
+	}
+}
+
+// TestDemo: serve --demo loads the data set once and prints credentials
+// that work.
+func TestDemo(t *testing.T) {
+	t.Setenv("ZHENGZHAO_ADMIN_TOKEN", testAdminToken)
+	m := NewMain()
+	m.Config.DataDir = t.TempDir()
+	m.Config.Addr = "127.0.0.1:0"
+	m.Config.Demo = true
+	var out bytes.Buffer
+	m.Stdout = &out
+	m.Logger = newLogger("text", io.Discard)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	admin := client{t, m.URL, testAdminToken}
+	lics := admin.do("GET", "/v1/licenses?limit=1000", nil).want(t, 200).json(t)
+	if n := lics["total"].(float64); n < 300 {
+		t.Fatalf("demo has %v licenses, want at least 300", n)
+	}
+	types := client{t, m.URL, ""}.do("GET", "/v1/license-types", nil).want(t, 200).json(t)
+	if n := types["total"].(float64); n < 5 {
+		t.Fatalf("public catalog has %v types", n)
+	}
+	// Every demo license verifies as its status says.
+	statuses := map[string]int{}
+	for _, it := range lics["items"].([]any) {
+		js, _ := json.Marshal(it)
+		v := client{t, m.URL, ""}.do("POST", "/v1/verify", js).want(t, 200).json(t)
+		if v["checks"].(map[string]any)["signature"] != true {
+			t.Fatalf("demo license %v: %v", it.(map[string]any)["id"], v)
+		}
+		statuses[v["status"].(string)]++
+	}
+	if statuses["valid"] == 0 || statuses["superseded"] == 0 || statuses["revoked"] == 0 {
+		t.Fatalf("demo statuses %v: want valid, superseded and revoked licenses", statuses)
+	}
+	// The printed unit keys work.
+	key := regexp.MustCompile(`key: (zzk_\S+)`).FindStringSubmatch(out.String())
+	if key == nil {
+		t.Fatalf("no unit key printed:\n%s", out.String())
+	}
+	client{t, m.URL, key[1]}.do("GET", "/v1/licenses?limit=1", nil).want(t, 200)
 }
