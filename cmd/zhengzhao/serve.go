@@ -284,7 +284,11 @@ func newServeCommand() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(m.Stdout, "Zhengzhao %s listening on %s\n", version, m.URL)
-			if os.Getenv("ZHENGZHAO_ADMIN_TOKEN") == "" {
+			switch {
+			case m.Config.Demo:
+				// A demo library is local and throwaway: show the token.
+				fmt.Fprintf(m.Stdout, "admin token: %s\n", m.AdminToken)
+			case os.Getenv("ZHENGZHAO_ADMIN_TOKEN") == "":
 				fmt.Fprintf(m.Stdout, "admin token: in %s (mode 0600)\n", m.Config.path("admin.token"))
 			}
 			select {
