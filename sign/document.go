@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -48,31 +47,52 @@ func Canonicalize(doc []byte, omit []string) ([]byte, error) {
 
 // omitMembers drops the top-level members named in omit from the canonical
 // object c. What remains is canonical as it stands: members stay in order
-// and each member's text does not depend on the others.
+// and each member's text does not depend on the others. As c is jcs output
+// (valid JSON without whitespace), a member ends at the first comma outside
+// strings, objects and arrays, and its name is its first string.
 func omitMembers(c []byte, omit []string) ([]byte, error) {
-	d := json.NewDecoder(bytes.NewReader(c))
-	if _, err := d.Token(); err != nil { // the opening brace
-		return nil, err
-	}
-	out := make([]byte, 1, len(c))
-	out[0] = '{'
-	for d.More() {
-		start := d.InputOffset()
-		name, err := d.Token()
-		if err != nil {
-			return nil, err
-		}
-		var value json.RawMessage
-		if err := d.Decode(&value); err != nil {
-			return nil, err
-		}
-		if slices.Contains(omit, name.(string)) {
+	out := append(make([]byte, 0, len(c)), '{')
+	start, nameEnd := 1, 0 // where the current member and its name end
+	depth, inString, escaped := 0, false, false
+	for i := 1; i < len(c); i++ {
+		b := c[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+				if nameEnd < start {
+					nameEnd = i + 1
+				}
+			}
 			continue
 		}
-		if len(out) > 1 {
-			out = append(out, ',')
+		switch b {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth-- // to -1 at the object's closing brace
 		}
-		out = append(out, bytes.TrimPrefix(c[start:d.InputOffset()], []byte(","))...)
+		if b == ',' && depth == 0 || depth < 0 {
+			if nameEnd > start { // not the empty object
+				var name string
+				if err := json.Unmarshal(c[start:nameEnd], &name); err != nil {
+					return nil, err
+				}
+				if !slices.Contains(omit, name) {
+					if len(out) > 1 {
+						out = append(out, ',')
+					}
+					out = append(out, c[start:i]...)
+				}
+			}
+			start = i + 1
+		}
 	}
 	return append(out, '}'), nil
 }

@@ -56,6 +56,8 @@ func TestCanonicalize(t *testing.T) {
 		{"omit", `{"status":"valid","proof":{"x":1},"a":{"status":"kept"}}`, zhengzhao.UnsignedFields, `{"a":{"status":"kept"}}`},
 		{"omit absent", `{ "a" : 1 }`, zhengzhao.UnsignedFields, `{"a":1}`},
 		{"omit all", `{"status":"valid"}`, zhengzhao.UnsignedFields, `{}`},
+		{"omit tricky strings", `{"a\"\\":"},[","status":"\"}","proof":{"\\":"\\\""},"z":[{"s":"\\"},"]"]}`, zhengzhao.UnsignedFields,
+			`{"a\"\\":"},[","z":[{"s":"\\"},"]"]}`},
 		{"omit after escapes", `{"status":1,"b":"<\u0026>","a":"\u2028"}`, []string{"status"}, "{\"a\":\"\u2028\",\"b\":\"<&>\"}"},
 	}
 	for _, tt := range tests {
@@ -487,7 +489,7 @@ func FuzzCanonicalize(f *testing.F) {
 	f.Add(marshal(f, testLicense()))
 	for _, s := range []string{
 		`{}`, `{"a":[1,2.5,-0,1e21,1e-7,"\u00e9"]}`, `{"status":"x","b":{"status":1}}`,
-		`{"ｚ":1,"😀":2,"\u2028":"<&>"}`, `{"a":12345678901234567890}`, `[1]`, `{"a":1,"a":2}`,
+		`{"ｚ":1,"😀":2,"\u2028":"<&>"}`, `{"a\"\\":"},[","status":"\"}","z":[{"s":"\\"},"]"]}`, `{"a":12345678901234567890}`, `[1]`, `{"a":1,"a":2}`,
 	} {
 		f.Add([]byte(s))
 	}
