@@ -193,7 +193,7 @@ func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 // View runs fn in a read-only transaction on a snapshot of the committed
 // state. It does not wait for Update calls in progress.
 func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error {
-	tx, err := s.wdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return mapErr("sqlite.View", err, "")
 	}
