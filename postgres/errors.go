@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/zhengzhao-project/zhengzhao"
+)
+
+// SQLSTATE codes the store reacts to (PostgreSQL appendix A).
+const (
+	uniqueViolation     = "23505"
+	foreignKeyViolation = "23503"
+)
+
+// mapErr turns a driver error into a domain error. Domain errors pass
+// through unchanged. pgx.ErrNoRows becomes ENOTFOUND, a unique violation
+// ECONFLICT with the caller-safe message conflict (SQLSTATE 23505, never
+// the message text), a foreign key violation ENOTFOUND, a data exception
+// EINVALID, and a lost or refused connection, a server shutting down or a
+// lock or serialization timeout EUNAVAILABLE. Any other error is wrapped
+// with op and reports as internal.
+func mapErr(op string, err error, conflict string) error {
+	if err == nil {
+		return nil
+	}
+	var de *zhengzhao.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &zhengzhao.Error{Code: zhengzhao.ENOTFOUND, Message: "not found", Op: op, Err: err}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == uniqueViolation && conflict != "":
+			return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: conflict, Op: op, Err: err}
+		case pe.Code == uniqueViolation:
+			return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "the object exists", Op: op, Err: err}
+		case pe.Code == foreignKeyViolation:
+			return &zhengzhao.Error{Code: zhengzhao.ENOTFOUND, Message: "an object it refers to does not exist", Op: op, Err: err}
+		case strings.HasPrefix(pe.Code, "22"): // data exception
+			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a value is malformed or out of range", Op: op, Err: err}
+		}
+	}
+	if unavailable(err) {
+		return &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the database is unavailable; retry later", Op: op, Err: err}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// unavailable reports whether err says that the database cannot serve
+// now but may later: the connection was lost (connLost), or the server is
+// out of connections, or a lock or snapshot could not be had in time. The
+// caller may retry; nothing of a transaction that failed this way was
+// committed, except that a connection lost during COMMIT leaves the
+// outcome unknown.
+func unavailable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "53300", // too_many_connections
+			"40001", // serialization_failure
+			"40P01", // deadlock_detected
+			"55P03", // lock_not_available: lock_timeout
+			"57014": // query_canceled: statement_timeout (the caller's own cancel is checked first)
+			return true
+		}
+	}
+	return connLost(err)
+}
+
+// connLost reports whether err says that the connection is gone or could
+// not be made: refused, reset, closed, or terminated by the server
+// (shutdown, crash, pg_terminate_backend, session timeouts).
+func connLost(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "57P01", // admin_shutdown: pg_terminate_backend, smart or fast shutdown
+			"57P02", // crash_shutdown
+			"57P03", // cannot_connect_now: starting up, in recovery
+			"57P05", // idle_session_timeout
+			"25P03": // idle_in_transaction_session_timeout
+			return true
+		}
+		return strings.HasPrefix(pe.Code, "08") // connection exception
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		return true
+	}
+	// pgconn marks errors that happened before anything reached the
+	// server, such as using a connection that is already closed.
+	return pgconn.SafeToRetry(err)
+}
+
+// checkText returns EINVALID when a value cannot be stored in a TEXT
+// column: PostgreSQL rejects NUL characters and invalid UTF-8, and a
+// rejected statement would abort the whole transaction, not just the
+// call. Checking first keeps the transaction usable.
+func checkText(op string, values ...string) error {
+	for _, v := range values {
+		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
+			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must be valid UTF-8 without NUL characters", Op: op}
+		}
+	}
+	return nil
+}
+
+// checkJSONB returns EINVALID when JSON text cannot be stored as JSONB:
+// JSONB turns escapes into characters and rejects \u0000.
+func checkJSONB(op string, doc []byte) error {
+	if bytes.Contains(doc, []byte(`\u0000`)) {
+		return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must not contain NUL characters", Op: op}
+	}
+	return nil
+}
+
+// closedErr is returned by Update and View after Close.
+func closedErr(op string, err error) error {
+	return &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the store is closed", Op: op, Err: err}
+}

@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// migrations are the schema changes, applied in the order of the number
+// each file name starts with (0001_init.sql). A migration is never edited
+// once released; a change is a new file.
+//
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// migration is one schema change.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// loadMigrations reads the embedded migrations in version order.
+func loadMigrations() ([]migration, error) {
+	names, err := fs.Glob(migrations, "migration/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := path.Base(name)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: the name must start with a positive number and _", base)
+		}
+		b, err := migrations.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations the schema lacks, each in its own
+// transaction, and records them in schema_migrations. It is idempotent: on
+// an up-to-date schema it changes nothing. It refuses a schema migrated by
+// a newer version of the program, whose tables this one does not know.
+// Open calls Migrate.
+//
+// Several processes may start at once on one database: Migrate holds a
+// session-level advisory lock, keyed by the schema's name, on a connection
+// of its own while it works, so that one of them migrates and the others
+// wait and then find nothing to do. Closing that connection releases the
+// lock even when Migrate fails half-way.
+func (s *Store) Migrate(ctx context.Context) error {
+	const op = "postgres.Migrate"
+	ms, err := loadMigrations()
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	if err != nil {
+		return mapErr(op, err, "")
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+
+	schema := s.schema
+	if schema == "" {
+		var current *string
+		if err := conn.QueryRow(ctx, "SELECT current_schema()").Scan(&current); err != nil {
+			return mapErr(op, err, "")
+		}
+		if current == nil {
+			return fmt.Errorf("%s: the search_path names no schema that exists", op)
+		}
+		schema = *current
+	}
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey(schema)); err != nil {
+		return mapErr(op, err, "")
+	}
+	// The lock goes with the connection; no unlock is needed.
+
+	if s.schema != "" {
+		if _, err := conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{s.schema}.Sanitize()); err != nil {
+			return mapErr(op, err, "")
+		}
+	}
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		applied_at TIMESTAMPTZ NOT NULL
+	)`); err != nil {
+		return mapErr(op, err, "")
+	}
+	rows, err := conn.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return mapErr(op, err, "")
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil {
+		return mapErr(op, err, "")
+	}
+	latest := ms[len(ms)-1].version
+	if len(applied) > 0 {
+		if current := int(slices.Max(applied)); current > latest {
+			return fmt.Errorf("%s: schema %s has version %d, newer than this program's %d", op, schema, current, latest)
+		}
+	}
+	for _, m := range ms {
+		if slices.Contains(applied, int32(m.version)) {
+			continue
+		}
+		if err := s.apply(ctx, conn, m); err != nil {
+			return mapErr(op, fmt.Errorf("%s: %w", m.name, err), "")
+		}
+		s.log.Info("postgres: applied migration", "schema", schema, "migration", m.name)
+	}
+	return nil
+}
+
+// apply runs m and records it in one transaction: PostgreSQL's DDL is
+// transactional, so a failing migration leaves nothing behind.
+func (s *Store) apply(ctx context.Context, conn *pgx.Conn, m migration) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, m.sql); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+		m.version, m.name, s.txTime()); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// migrationLockKey returns the advisory lock key of the schema's
+// migrations. Advisory locks are per database, so the key includes the
+// schema: stores in different schemas migrate independently.
+func migrationLockKey(schema string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte("zhengzhao migrate\x00" + schema))
+	return int64(h.Sum64())
+}
