@@ -2,6 +2,7 @@ package zhengzhao
 
 import (
 	"encoding/json"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -182,14 +183,28 @@ func (t *LicenseType) validateFields(fe fieldErrors, fields map[string]any) {
 				fe.add(f.Key, "must be a date YYYY-MM-DD")
 			}
 		case FieldNumber:
+			var x float64
 			switch n := v.(type) {
 			case json.Number:
-				if _, err := n.Float64(); err != nil {
+				var err error
+				if x, err = n.Float64(); err != nil {
 					fe.add(f.Key, "must be a number")
+					continue
 				}
-			case float64, int, int64:
+			case float64:
+				x = n
+			case int:
+				x = float64(n)
+			case int64:
+				x = float64(n)
 			default:
 				fe.add(f.Key, "must be a number")
+				continue
+			}
+			// RFC 8785 canonical JSON reads numbers as IEEE doubles, so
+			// digits beyond 2^53 would not be covered by the signature.
+			if math.Abs(x) > maxExactNumber {
+				fe.add(f.Key, "must be at most 2^53 in magnitude; use a string field for larger numbers")
 			}
 		case FieldEnum:
 			s, ok := v.(string)
@@ -209,6 +224,10 @@ func (t *LicenseType) validateFields(fe fieldErrors, fields map[string]any) {
 		}
 	}
 }
+
+// maxExactNumber is the largest magnitude up to which every integer is
+// exactly representable as an IEEE double (2^53).
+const maxExactNumber = 1 << 53
 
 // LicenseTypeFilter selects catalog entries.
 type LicenseTypeFilter struct {

@@ -67,6 +67,7 @@ func TestIssueRequestValidate(t *testing.T) {
 		}, []string{"holder.id", "holder.kind"}},
 		{"fail/missing required field", func(r *zhengzhao.IssueRequest) { delete(r.Fields, "legal_representative") }, []string{"fields.legal_representative"}},
 		{"fail/wrong-typed field", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = "一百万" }, []string{"fields.registered_capital"}},
+		{"fail/number beyond 2^53", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("12345678901234567890") }, []string{"fields.registered_capital"}},
 		{"fail/enum outside template", func(r *zhengzhao.IssueRequest) { r.Fields["entity_type"] = "合作社" }, []string{"fields.entity_type"}},
 		{"fail/unknown field", func(r *zhengzhao.IssueRequest) { r.Fields["colour"] = "red" }, []string{"fields.colour"}},
 		{"fail/bad date field", func(r *zhengzhao.IssueRequest) { r.Fields["established_on"] = "2024-02-30" }, []string{"fields.established_on"}},
