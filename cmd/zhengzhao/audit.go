@@ -42,7 +42,7 @@ newest entries that a checkpoint covers. Exit status: 0 intact, 1 tampered,
 			if err != nil {
 				return fmt.Errorf("audit log verifier key %s: %w", logKey, err)
 			}
-			store, err := openStore(c, newLogger("text", cmd.ErrOrStderr()))
+			store, err := openStore(cmd.Context(), c, newLogger("text", cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}

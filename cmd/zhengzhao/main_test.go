@@ -19,6 +19,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/demo"
+	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
 )
 
 const testAdminToken = "test-admin-token"
@@ -27,8 +28,15 @@ const testAdminToken = "test-admin-token"
 // free loopback port.
 func MustRunMain(t *testing.T) *Main {
 	t.Helper()
+	return MustRunMainDB(t, "")
+}
+
+// MustRunMainDB is MustRunMain on the given database URL ("" = SQLite).
+func MustRunMainDB(t *testing.T, db string) *Main {
+	t.Helper()
 	t.Setenv("ZHENGZHAO_ADMIN_TOKEN", testAdminToken)
 	m := NewMain()
+	m.Config.DB = db
 	m.Config.DataDir = t.TempDir()
 	m.Config.Addr = "127.0.0.1:0"
 	m.Stdout = io.Discard
@@ -154,8 +162,16 @@ func issueBody() map[string]any {
 // TestFlow walks the foundation's whole promise through the real server:
 // unit, key, type, issue (SM2), get, verify, tamper, update, revoke, audit
 // entries, inclusion proof against the signed checkpoint.
-func TestFlow(t *testing.T) {
-	m := MustRunMain(t)
+func TestFlow(t *testing.T) { forEachStore(t, testFlow) }
+
+// forEachStore runs a test on SQLite and on a fresh PostgreSQL database.
+func forEachStore(t *testing.T, f func(t *testing.T, db string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, "") })
+	t.Run("postgres", func(t *testing.T) { f(t, pgtest.NewDatabase(t)) })
+}
+
+func testFlow(t *testing.T, db string) {
+	m := MustRunMainDB(t, db)
 	admin, issuer, _ := setup(t, m)
 	anon := client{t, m.URL, ""}
 
@@ -265,8 +281,10 @@ func TestFlow(t *testing.T) {
 
 // TestBadInput checks that every kind of bad request gets a 4xx
 // problem+json naming the field, and changes no license data.
-func TestBadInput(t *testing.T) {
-	m := MustRunMain(t)
+func TestBadInput(t *testing.T) { forEachStore(t, testBadInput) }
+
+func testBadInput(t *testing.T, db string) {
+	m := MustRunMainDB(t, db)
 	admin, issuer, other := setup(t, m)
 	lic := issuer.do("POST", "/v1/licenses", issueBody()).want(t, 201).json(t)
 	id := lic["id"].(string)

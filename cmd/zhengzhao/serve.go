@@ -21,6 +21,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/demo"
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/postgres"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
@@ -66,7 +67,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	store, err := openStore(c, m.Logger)
+	store, err := openStore(ctx, c, m.Logger)
 	if err != nil {
 		return err
 	}
@@ -131,15 +132,32 @@ func (m *Main) Close() error {
 // graceful shutdown.
 func (m *Main) Wait() error { return <-m.served }
 
-func openStore(c Config, log *slog.Logger) (zhengzhao.Store, error) {
-	if c.DB != "" && !strings.HasPrefix(c.DB, "sqlite:") {
-		return nil, fmt.Errorf("unsupported database %q: PostgreSQL support is not built yet", redactDSN(c.DB))
+// openStore opens the configured store: PostgreSQL when Config.DB is a
+// postgres:// URL, otherwise SQLite in the data directory. Both apply
+// pending migrations.
+func openStore(ctx context.Context, c Config, log *slog.Logger) (zhengzhao.Store, error) {
+	switch {
+	case isPostgres(c.DB):
+		s, err := postgres.Open(ctx, c.DB, postgres.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store %s: %w", redactDSN(c.DB), err)
+		}
+		return s, nil
+	case c.DB != "":
+		return nil, fmt.Errorf("--db must be a postgres:// URL (got %q); leave it empty for SQLite in the data directory", redactDSN(c.DB))
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	s, err := sqlite.Open(c.path("zhengzhao.db"), sqlite.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	return s, nil
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
 func storeName(c Config) string {
