@@ -39,7 +39,7 @@ type server struct {
 	url string
 }
 
-func startServer(t *testing.T, data string) *server {
+func startServer(t *testing.T, data string, extra ...string) *server {
 	t.Helper()
 	bin, err := buildBinary()
 	if err != nil {
@@ -51,7 +51,7 @@ func startServer(t *testing.T, data string) *server {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	cmd := exec.Command(bin, "serve", "--data", data, "--addr", addr, "--checkpoint-interval", "200ms")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", addr, "--checkpoint-interval", "200ms"}, extra...)...)
 	cmd.Env = append(os.Environ(), "ZHENGZHAO_ADMIN_TOKEN="+testAdminToken)
 	stdout, _ := cmd.StdoutPipe()
 	cmd.Stderr = io.Discard
