@@ -74,6 +74,11 @@ type ReadTx interface {
 	// FindCheckpoints returns the checkpoints with size > afterSize, by
 	// size, at most limit of them.
 	FindCheckpoints(afterSize int64, limit int) ([]*Checkpoint, error)
+
+	// Feature areas keep their reads in their own files.
+	AggregationReadTx
+	OversightReadTx
+	HolderReadTx
 }
 
 // Tx reads and writes the library's state. Create methods return ECONFLICT
@@ -107,6 +112,11 @@ type Tx interface {
 	SetTreeHead(h TreeHead) error
 	// CreateCheckpoint stores a signed checkpoint.
 	CreateCheckpoint(c *Checkpoint) error
+
+	// Feature areas keep their writes in their own files.
+	AggregationTx
+	OversightTx
+	HolderTx
 }
 
 // IdempotencyRecord remembers the license an Idempotency-Key produced, so

@@ -1,7 +1,10 @@
 package http
 
 import (
-	_ "embed"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
 	nethttp "net/http"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -36,7 +39,63 @@ func (s *Server) handleReadyz(w nethttp.ResponseWriter, r *nethttp.Request) {
 }
 
 //go:embed openapi.json
-var openAPIDocument []byte
+var openAPICore []byte
+
+// openAPIFragments holds one fragment per feature area, each an object
+// with "paths" and "components"; they are merged into the core document so
+// that each feature documents its endpoints beside its code.
+//
+//go:embed openapi/*.json
+var openAPIFragments embed.FS
+
+// openAPIDocument is the merged OpenAPI document served at /openapi.json.
+var openAPIDocument = mustMergeOpenAPI(openAPICore, openAPIFragments)
+
+// mustMergeOpenAPI merges the fragments' paths and component members into
+// the core document. A path or component defined twice is a programming
+// error and panics at start-up (and in every test).
+func mustMergeOpenAPI(core []byte, fragments fs.FS) []byte {
+	var doc map[string]any
+	if err := json.Unmarshal(core, &doc); err != nil {
+		panic("openapi.json: " + err.Error())
+	}
+	names, _ := fs.Glob(fragments, "openapi/*.json")
+	for _, name := range names {
+		b, _ := fs.ReadFile(fragments, name)
+		var frag map[string]map[string]any
+		if err := json.Unmarshal(b, &frag); err != nil {
+			panic(name + ": " + err.Error())
+		}
+		mergeInto(doc, "paths", frag["paths"], name)
+		comps, _ := doc["components"].(map[string]any)
+		for kind, members := range frag["components"] {
+			m, _ := members.(map[string]any)
+			mergeInto(comps, kind, m, name)
+		}
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func mergeInto(doc map[string]any, key string, add map[string]any, source string) {
+	if len(add) == 0 {
+		return
+	}
+	dst, _ := doc[key].(map[string]any)
+	if dst == nil {
+		dst = map[string]any{}
+		doc[key] = dst
+	}
+	for k, v := range add {
+		if _, dup := dst[k]; dup {
+			panic(fmt.Sprintf("%s: %s %q is defined twice", source, key, k))
+		}
+		dst[k] = v
+	}
+}
 
 // handleOpenAPI handles GET /openapi.json.
 func (s *Server) handleOpenAPI(w nethttp.ResponseWriter, r *nethttp.Request) {

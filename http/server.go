@@ -33,6 +33,10 @@ type Config struct {
 	Licenses zhengzhao.LicenseService
 	Keys     zhengzhao.KeyService
 	Audit    zhengzhao.AuditService
+	// Feature areas; nil disables their endpoints' services.
+	Aggregation zhengzhao.AggregationService
+	Oversight   zhengzhao.OversightService
+	Holders     zhengzhao.HolderService
 
 	// AdminToken is the administrator's bearer token. An empty token
 	// disables administrator access over HTTP.
@@ -57,6 +61,10 @@ type Server struct {
 	keys     zhengzhao.KeyService
 	audit    zhengzhao.AuditService
 
+	aggregation zhengzhao.AggregationService
+	oversight   zhengzhao.OversightService
+	holders     zhengzhao.HolderService
+
 	adminHash [sha256.Size]byte // SHA-256 of the admin token; zero when disabled
 	hasAdmin  bool
 	bodyLimit int64
@@ -72,15 +80,19 @@ type Server struct {
 // NewServer returns a server for the given configuration.
 func NewServer(c Config) *Server {
 	s := &Server{
-		units:     c.Units,
-		catalog:   c.Catalog,
-		licenses:  c.Licenses,
-		keys:      c.Keys,
-		audit:     c.Audit,
-		bodyLimit: c.BodyLimit,
-		ready:     c.Ready,
-		logger:    c.Logger,
-		version:   c.Version,
+		units:    c.Units,
+		catalog:  c.Catalog,
+		licenses: c.Licenses,
+		keys:     c.Keys,
+		audit:    c.Audit,
+
+		aggregation: c.Aggregation,
+		oversight:   c.Oversight,
+		holders:     c.Holders,
+		bodyLimit:   c.BodyLimit,
+		ready:       c.Ready,
+		logger:      c.Logger,
+		version:     c.Version,
 	}
 	if c.AdminToken != "" {
 		s.adminHash = sha256.Sum256([]byte(c.AdminToken))
@@ -158,6 +170,15 @@ func withPage(names ...string) []string { return append(names, pageParams...) }
 
 // routes returns the route table.
 func (s *Server) routes() []route {
+	r := s.coreRoutes()
+	r = append(r, s.aggregationRoutes()...)
+	r = append(r, s.oversightRoutes()...)
+	r = append(r, s.holderRoutes()...)
+	return r
+}
+
+// coreRoutes are the endpoints of the core contract.
+func (s *Server) coreRoutes() []route {
 	return []route{
 		{method: "GET", path: "/healthz", handler: s.handleHealthz},
 		{method: "GET", path: "/readyz", handler: s.handleReadyz},

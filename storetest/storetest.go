@@ -67,6 +67,9 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Tx", txTests},
 		{"GroupCommit", groupCommitTests},
 		{"Store", storeTests},
+		{"Aggregation", aggregationTests},
+		{"Oversight", oversightTests},
+		{"Holder", holderTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

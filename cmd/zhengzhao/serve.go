@@ -93,6 +93,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.URL = "http://" + displayAddr(ln.Addr())
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
+		Aggregation: lib, Oversight: lib, Holders: lib,
 		AdminToken: m.AdminToken,
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),

@@ -1,0 +1,4 @@
+package storetest
+
+// aggregationTests pin down the stores' AggregationReadTx and AggregationTx.
+var aggregationTests []test

@@ -1,0 +1,4 @@
+package storetest
+
+// holderTests pin down the stores' HolderReadTx and HolderTx.
+var holderTests []test

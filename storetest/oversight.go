@@ -1,0 +1,4 @@
+package storetest
+
+// oversightTests pin down the stores' OversightReadTx and OversightTx.
+var oversightTests []test
