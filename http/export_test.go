@@ -12,6 +12,9 @@ type RouteInfo struct {
 func (s *Server) Routes() []RouteInfo {
 	var out []RouteInfo
 	for _, rt := range s.routes() {
+		if rt.page {
+			continue // HTML pages are not part of the API document
+		}
 		out = append(out, RouteInfo{Method: rt.method, Path: rt.path, Auth: rt.auth, Query: rt.query})
 	}
 	return out

@@ -215,7 +215,7 @@ func TestErrorStatus(t *testing.T) {
 func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	s := MustOpenServer(t)
 	mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/nothing"}), http.StatusNotFound, zhengzhao.ENOTFOUND)
-	mustProblem(t, s.Do(t, request{method: "GET", path: "/"}), http.StatusNotFound, zhengzhao.ENOTFOUND)
+	mustProblem(t, s.Do(t, request{method: "GET", path: "/nothing"}), http.StatusNotFound, zhengzhao.ENOTFOUND)
 	rec := s.Do(t, request{method: "DELETE", path: "/v1/licenses/x"})
 	mustProblem(t, rec, http.StatusMethodNotAllowed, "method_not_allowed")
 	if allow := rec.Header().Get("Allow"); !strings.Contains(allow, "GET") || !strings.Contains(allow, "PUT") {

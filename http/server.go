@@ -160,7 +160,10 @@ type route struct {
 	auth bool
 	// query lists the query parameters the endpoint accepts; any other is
 	// rejected as invalid.
-	query   []string
+	query []string
+	// page is true for an HTML page for people (pages.go): pages are not
+	// part of the API document, and their errors render as HTML.
+	page    bool
 	handler func(w nethttp.ResponseWriter, r *nethttp.Request)
 }
 
@@ -174,6 +177,7 @@ func (s *Server) routes() []route {
 	r = append(r, s.aggregationRoutes()...)
 	r = append(r, s.oversightRoutes()...)
 	r = append(r, s.holderRoutes()...)
+	r = append(r, s.pageRoutes()...)
 	return r
 }
 
