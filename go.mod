@@ -3,6 +3,7 @@ module github.com/zhengzhao-project/zhengzhao
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/emmansun/gmsm v0.44.0 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect

@@ -46,7 +46,7 @@ var (
 	_ zhengzhao.Store  = (*Store)(nil)
 	_ zhengzhao.Pinger = (*Store)(nil)
 	_ zhengzhao.Tx     = (*Tx)(nil)
-	_ groupcommit.Tx   = batch{}
+	_ groupcommit.Tx   = gcTx{}
 )
 
 // DefaultMaxBatch is the default number of Update calls committed in one
@@ -76,7 +76,7 @@ type Store struct {
 	schema    string
 	now       func() time.Time
 	log       *slog.Logger
-	committer *groupcommit.Committer[batch]
+	committer *groupcommit.Committer[gcTx]
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -163,32 +163,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 // on the same database (bulk import with CopyFrom, operations checks).
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
-// batch adapts the pgx transaction a group of Update calls shares to
-// groupcommit.Tx.
-type batch struct {
-	tx  pgx.Tx
-	now time.Time
-}
-
-// Exec runs a statement without arguments (the committer's savepoints).
-func (b batch) Exec(ctx context.Context, stmt string) error {
-	_, err := b.tx.Exec(ctx, stmt)
-	return err
-}
-
-// Commit commits the batch.
-func (b batch) Commit(ctx context.Context) error { return b.tx.Commit(ctx) }
-
-// Rollback aborts the batch.
-func (b batch) Rollback(ctx context.Context) error { return b.tx.Rollback(ctx) }
-
 // begin starts the write transaction of a batch: READ COMMITTED (the
 // audit counter's UPDATE must see other servers' commits, which REPEATABLE
 // READ would turn into serialization failures), a lock timeout, and the
 // audit counter row locked before anything else. The batch's time is
 // taken once the lock is held, so audit times follow index order across
 // servers whose clocks agree.
-func (s *Store) begin(ctx context.Context) (batch, error) {
+func (s *Store) begin(ctx context.Context) (gcTx, error) {
 	const op = "postgres.Update"
 	var tx pgx.Tx
 	err := s.retryConn(ctx, func() error {
@@ -204,9 +185,9 @@ func (s *Store) begin(ctx context.Context) (batch, error) {
 		return err
 	})
 	if err != nil {
-		return batch{}, mapErr(op, err, "")
+		return gcTx{}, mapErr(op, err, "")
 	}
-	return batch{tx: tx, now: s.txTime()}, nil
+	return gcTx{&batch{tx: tx, now: s.txTime()}}, nil
 }
 
 // retryConn runs begin, and when it fails because its connection was
@@ -243,8 +224,8 @@ func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 		return closedErr(op, groupcommit.ErrClosed)
 	}
 	txCtx := context.WithoutCancel(ctx)
-	err := s.committer.Do(ctx, func(b batch) error {
-		return fn(&Tx{ctx: txCtx, tx: b.tx, now: b.now, write: true})
+	err := s.committer.Do(ctx, func(b gcTx) error {
+		return fn(&Tx{ctx: txCtx, q: b.batch, now: b.now, write: true})
 	})
 	switch {
 	case err == nil:
@@ -287,7 +268,7 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 	// A read-only transaction has nothing to commit; ending it with a
 	// cancelled context would close the connection instead of returning it.
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(&Tx{ctx: ctx, tx: tx, now: s.txTime()})
+	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime()})
 }
 
 // Ping reports whether the database answers (zhengzhao.Pinger, for

@@ -435,7 +435,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 
 // backendPID returns the server process behind tx.
 func backendPID(tx any) uint32 {
-	return tx.(*Tx).tx.Conn().PgConn().PID()
+	return tx.(*Tx).q.Conn().PgConn().PID()
 }
 
 // terminate ends server processes from another connection, as an
@@ -627,5 +627,103 @@ func TestCursor(t *testing.T) {
 		if _, err := decodeCursor("op", c); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Errorf("decodeCursor(%q) = %v, want invalid", c, err)
 		}
+	}
+}
+
+// TestBatchSavepoints runs calls of every shape in one batch: calls that
+// send no statement (their savepoints are never sent), calls that fail
+// after writing, calls that begin with a multi-row query or a list (the
+// held savepoint statements go first) and a call that handles a conflict
+// and goes on. Each call's changes must stay or go as its fn says, and no
+// call may run twice (a broken transaction).
+func TestBatchSavepoints(t *testing.T) {
+	s := MustOpenStore(t)
+	errFn := errors.New("fn fails")
+	unit := func(n int) *zhengzhao.Unit {
+		return &zhengzhao.Unit{Code: uscc(100 + n), Name: fmt.Sprint("unit ", n), Roles: []zhengzhao.Role{zhengzhao.RoleUser},
+			Region: "310115", CreatedAt: t0}
+	}
+	calls := []struct {
+		name string
+		fn   func(tx zhengzhao.Tx) error
+		want error
+	}{
+		{"noop", func(tx zhengzhao.Tx) error { return nil }, nil},
+		{"noopFails", func(tx zhengzhao.Tx) error { return errFn }, errFn},
+		{"write", func(tx zhengzhao.Tx) error { return tx.CreateUnit(unit(1)) }, nil},
+		{"writeFails", func(tx zhengzhao.Tx) error {
+			if err := tx.CreateUnit(unit(2)); err != nil {
+				return err
+			}
+			return errFn
+		}, errFn},
+		{"noopAfterFailure", func(tx zhengzhao.Tx) error { return nil }, nil},
+		{"queryFirst", func(tx zhengzhao.Tx) error {
+			if _, err := tx.FindSigningKeys(zhengzhao.SigningKeyFilter{}); err != nil {
+				return err
+			}
+			return tx.CreateUnit(unit(3))
+		}, nil},
+		{"listFirst", func(tx zhengzhao.Tx) error {
+			if _, _, _, err := tx.FindUnits(zhengzhao.UnitFilter{}); err != nil {
+				return err
+			}
+			return tx.CreateUnit(unit(4))
+		}, nil},
+		{"conflictHandled", func(tx zhengzhao.Tx) error {
+			if err := tx.CreateUnit(unit(1)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+				return fmt.Errorf("CreateUnit of a unit of this batch: %v, want conflict", err)
+			}
+			if err := tx.CreateUnit(unit(5)); err != nil {
+				return err
+			}
+			return tx.AppendAudit(&zhengzhao.AuditEntry{Actor: "admin", Action: zhengzhao.ActionUnitCreate})
+		}, nil},
+		{"noopFailsLast", func(tx zhengzhao.Tx) error { return errFn }, errFn},
+	}
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	blocked := make(chan error, 1)
+	go func() {
+		blocked <- s.Update(context.Background(), func(tx zhengzhao.Tx) error {
+			close(entered)
+			<-release
+			return nil
+		})
+	}()
+	<-entered
+	errs := make([]error, len(calls))
+	var wg sync.WaitGroup
+	for i, c := range calls {
+		wg.Go(func() { errs[i] = s.Update(context.Background(), c.fn) })
+		time.Sleep(20 * time.Millisecond) // queue in order
+	}
+	close(release)
+	wg.Wait()
+	if err := <-blocked; err != nil {
+		t.Fatalf("blocking Update: %v", err)
+	}
+	for i, c := range calls {
+		if !errors.Is(errs[i], c.want) || (c.want == nil) != (errs[i] == nil) {
+			t.Errorf("%s: got %v, want %v", c.name, errs[i], c.want)
+		}
+	}
+	if st := s.committer.Stats(); st.Batches != 2 || st.Calls != int64(len(calls)+1) || st.Commits != 2 {
+		t.Errorf("committer stats %+v; want the calls in one batch after the blocking one, each run once", st)
+	}
+	err := s.View(t.Context(), func(tx zhengzhao.ReadTx) error {
+		for n, want := range map[int]bool{1: true, 2: false, 3: true, 4: true, 5: true} {
+			if _, err := tx.FindUnitByCode(unit(n).Code); (err == nil) != want {
+				t.Errorf("unit %d stored: %v, want %v", n, err == nil, want)
+			}
+		}
+		size, err := tx.AuditSize()
+		if size != 1 {
+			t.Errorf("AuditSize = %d, want 1", size)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

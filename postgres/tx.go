@@ -27,7 +27,7 @@ import (
 // and the transaction stays usable.
 type Tx struct {
 	ctx   context.Context
-	tx    pgx.Tx
+	q     querier
 	now   time.Time
 	write bool // inside Update: FindTreeHead locks the head
 }
@@ -37,7 +37,7 @@ func (t *Tx) Now() time.Time { return t.now }
 
 // exec runs a statement and returns the number of rows it affected.
 func (t *Tx) exec(op, conflict, query string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(t.ctx, query, args...)
+	tag, err := t.q.Exec(t.ctx, query, args...)
 	if err != nil {
 		return 0, mapErr(op, err, conflict)
 	}
@@ -133,7 +133,7 @@ func list[T any](t *Tx, op, table, columns, key string, w where, p zhengzhao.Pag
 	b.Queue(fmt.Sprintf("SELECT %s, %s FROM %s WHERE %s AND %s > $%d ORDER BY %s LIMIT $%d",
 		columns, key, table, cond, key, n+1, key, n+2),
 		append(w.args[:n:n], after, p.Limit+1)...)
-	br := t.tx.SendBatch(t.ctx, b)
+	br := t.q.SendBatch(t.ctx, b)
 	defer br.Close()
 	var total int64
 	if err := br.QueryRow().Scan(&total); err != nil {
@@ -191,7 +191,7 @@ func scanUnit(row pgx.Row, extra ...any) (*zhengzhao.Unit, error) {
 // FindUnitByCode returns the unit with the given code. ENOTFOUND.
 func (t *Tx) FindUnitByCode(code string) (*zhengzhao.Unit, error) {
 	const op = "postgres.FindUnitByCode"
-	u, err := scanUnit(t.tx.QueryRow(t.ctx, "SELECT "+unitColumns+" FROM units WHERE code = $1", code))
+	u, err := scanUnit(t.q.QueryRow(t.ctx, "SELECT "+unitColumns+" FROM units WHERE code = $1", code))
 	if err != nil {
 		return nil, findErr(op, err, "unit %s not found", code)
 	}
@@ -242,7 +242,7 @@ func (t *Tx) CreateUnit(u *zhengzhao.Unit) error {
 // object exists.
 func (t *Tx) unitMissing(op, unit string, err error) error {
 	var exists bool
-	if qerr := t.tx.QueryRow(t.ctx, "SELECT EXISTS (SELECT FROM units WHERE code = $1)", unit).Scan(&exists); qerr != nil {
+	if qerr := t.q.QueryRow(t.ctx, "SELECT EXISTS (SELECT FROM units WHERE code = $1)", unit).Scan(&exists); qerr != nil {
 		return mapErr(op, qerr, "")
 	}
 	if !exists {
@@ -256,7 +256,7 @@ func (t *Tx) unitMissing(op, unit string, err error) error {
 func (t *Tx) FindUnitKeyByHash(hash []byte) (*zhengzhao.UnitKey, error) {
 	const op = "postgres.FindUnitKeyByHash"
 	var k zhengzhao.UnitKey
-	err := t.tx.QueryRow(t.ctx, "SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE hash = $1", hash).
+	err := t.q.QueryRow(t.ctx, "SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE hash = $1", hash).
 		Scan(&k.ID, &k.Unit, &k.Hash, &k.CreatedAt, &k.RevokedAt)
 	if err != nil {
 		return nil, findErr(op, err, "unit key not found")
@@ -299,7 +299,7 @@ func scanSigningKey(row pgx.Row) (*zhengzhao.SigningKey, error) {
 // ENOTFOUND.
 func (t *Tx) FindSigningKeyByKID(kid string) (*zhengzhao.SigningKey, error) {
 	const op = "postgres.FindSigningKeyByKID"
-	k, err := scanSigningKey(t.tx.QueryRow(t.ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE kid = $1", kid))
+	k, err := scanSigningKey(t.q.QueryRow(t.ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE kid = $1", kid))
 	if err != nil {
 		return nil, findErr(op, err, "signing key %s not found", kid)
 	}
@@ -316,7 +316,7 @@ func (t *Tx) FindSigningKeys(f zhengzhao.SigningKeyFilter) ([]*zhengzhao.Signing
 	if f.ActiveOnly {
 		w.add("active")
 	}
-	rows, err := t.tx.Query(t.ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE "+w.String()+" ORDER BY created_at, seq", w.args...)
+	rows, err := t.q.Query(t.ctx, "SELECT "+signingKeyColumns+" FROM signing_keys WHERE "+w.String()+" ORDER BY created_at, seq", w.args...)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}
@@ -377,7 +377,7 @@ func scanLicenseType(row pgx.Row, extra ...any) (*zhengzhao.LicenseType, error) 
 // ENOTFOUND.
 func (t *Tx) FindLicenseTypeByCode(code string) (*zhengzhao.LicenseType, error) {
 	const op = "postgres.FindLicenseTypeByCode"
-	lt, err := scanLicenseType(t.tx.QueryRow(t.ctx, "SELECT "+licenseTypeColumns+" FROM license_types WHERE code = $1", code))
+	lt, err := scanLicenseType(t.q.QueryRow(t.ctx, "SELECT "+licenseTypeColumns+" FROM license_types WHERE code = $1", code))
 	if err != nil {
 		return nil, findErr(op, err, "license type %s not found", code)
 	}
@@ -461,7 +461,7 @@ func scanLicense(row pgx.Row, extra ...any) (*zhengzhao.License, error) {
 // ENOTFOUND.
 func (t *Tx) FindLicenseByID(id string) (*zhengzhao.License, error) {
 	const op = "postgres.FindLicenseByID"
-	l, err := scanLicense(t.tx.QueryRow(t.ctx, "SELECT "+licenseColumns+" FROM licenses WHERE id = $1", id))
+	l, err := scanLicense(t.q.QueryRow(t.ctx, "SELECT "+licenseColumns+" FROM licenses WHERE id = $1", id))
 	if err != nil {
 		return nil, findErr(op, err, "license %s not found", id)
 	}
@@ -532,7 +532,7 @@ func (t *Tx) CreateLicense(l *zhengzhao.License) error {
 		return err
 	}
 	var typeExists bool
-	if err := t.tx.QueryRow(t.ctx, "SELECT EXISTS (SELECT FROM license_types WHERE code = $1)", l.Type).Scan(&typeExists); err != nil {
+	if err := t.q.QueryRow(t.ctx, "SELECT EXISTS (SELECT FROM license_types WHERE code = $1)", l.Type).Scan(&typeExists); err != nil {
 		return mapErr(op, err, "")
 	}
 	if !typeExists {
@@ -565,7 +565,7 @@ func (t *Tx) UpdateLicenseLifecycle(l *zhengzhao.License) error {
 func (t *Tx) FindIdempotencyRecord(unit, key string) (*zhengzhao.IdempotencyRecord, error) {
 	const op = "postgres.FindIdempotencyRecord"
 	var r zhengzhao.IdempotencyRecord
-	err := t.tx.QueryRow(t.ctx, `SELECT unit, key, request_hash, license_id, created_at FROM idempotency_records
+	err := t.q.QueryRow(t.ctx, `SELECT unit, key, request_hash, license_id, created_at FROM idempotency_records
 		WHERE unit = $1 AND key = $2`, unit, key).Scan(&r.Unit, &r.Key, &r.RequestHash, &r.LicenseID, &r.CreatedAt)
 	if err != nil {
 		return nil, findErr(op, err, "idempotency key %q not found", key)
@@ -615,7 +615,7 @@ func scanAuditEntry(row pgx.Row, extra ...any) (*zhengzhao.AuditEntry, error) {
 // AuditSize returns the number of audit entries.
 func (t *Tx) AuditSize() (int64, error) {
 	var n int64
-	if err := t.tx.QueryRow(t.ctx, "SELECT next FROM audit_counter WHERE id = 1").Scan(&n); err != nil {
+	if err := t.q.QueryRow(t.ctx, "SELECT next FROM audit_counter WHERE id = 1").Scan(&n); err != nil {
 		return 0, mapErr("postgres.AuditSize", err, "")
 	}
 	return n, nil
@@ -624,7 +624,7 @@ func (t *Tx) AuditSize() (int64, error) {
 // AuditEntries returns the entries with index in [start, end), in order.
 func (t *Tx) AuditEntries(start, end int64) ([]*zhengzhao.AuditEntry, error) {
 	const op = "postgres.AuditEntries"
-	rows, err := t.tx.Query(t.ctx, "SELECT "+auditColumns+" FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, end)
+	rows, err := t.q.Query(t.ctx, "SELECT "+auditColumns+" FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, end)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}
@@ -681,7 +681,7 @@ func (t *Tx) AppendAudit(e *zhengzhao.AuditEntry) error {
 	}
 	at = at.UTC().Truncate(time.Microsecond)
 	var idx int64
-	err := t.tx.QueryRow(t.ctx, `WITH c AS (UPDATE audit_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1 AS idx)
+	err := t.q.QueryRow(t.ctx, `WITH c AS (UPDATE audit_counter SET next = next + 1 WHERE id = 1 RETURNING next - 1 AS idx)
 		INSERT INTO audit_entries (`+auditColumns+`)
 		SELECT idx, $1, $2, $3, $4, $5, $6, $7 FROM c
 		RETURNING idx`,
@@ -704,7 +704,7 @@ func (t *Tx) FindTreeHead() (zhengzhao.TreeHead, error) {
 		q += " FOR UPDATE"
 	}
 	var h zhengzhao.TreeHead
-	if err := t.tx.QueryRow(t.ctx, q).Scan(&h.Size, &h.Root); err != nil {
+	if err := t.q.QueryRow(t.ctx, q).Scan(&h.Size, &h.Root); err != nil {
 		return h, mapErr("postgres.FindTreeHead", err, "")
 	}
 	return h, nil
@@ -736,7 +736,7 @@ func (t *Tx) FindTreeNodes(ids []zhengzhao.TreeNode) ([][]byte, error) {
 		return nil, nil
 	}
 	levels, idxs, _ := treeNodeArrays(ids)
-	rows, err := t.tx.Query(t.ctx, `SELECT t.hash
+	rows, err := t.q.Query(t.ctx, `SELECT t.hash
 		FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS n (level, idx, ord)
 		LEFT JOIN tree_nodes t USING (level, idx)
 		ORDER BY n.ord`, levels, idxs)
@@ -765,7 +765,7 @@ func (t *Tx) PutTreeNodes(nodes []zhengzhao.TreeNode) error {
 	}
 	levels, idxs, hashes := treeNodeArrays(nodes)
 	var clash bool
-	err := t.tx.QueryRow(t.ctx, `WITH n AS (
+	err := t.q.QueryRow(t.ctx, `WITH n AS (
 			SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[]) AS n (level, idx, hash)
 		), clash AS (
 			SELECT FROM n JOIN tree_nodes t USING (level, idx) WHERE t.hash <> n.hash
@@ -803,7 +803,7 @@ func scanCheckpoint(row pgx.Row) (*zhengzhao.Checkpoint, error) {
 // ENOTFOUND when there is none.
 func (t *Tx) LatestCheckpoint() (*zhengzhao.Checkpoint, error) {
 	const op = "postgres.LatestCheckpoint"
-	c, err := scanCheckpoint(t.tx.QueryRow(t.ctx, "SELECT "+checkpointColumns+" FROM checkpoints ORDER BY size DESC LIMIT 1"))
+	c, err := scanCheckpoint(t.q.QueryRow(t.ctx, "SELECT "+checkpointColumns+" FROM checkpoints ORDER BY size DESC LIMIT 1"))
 	if err != nil {
 		return nil, findErr(op, err, "no checkpoint has been signed")
 	}
@@ -817,7 +817,7 @@ func (t *Tx) FindCheckpoints(afterSize int64, limit int) ([]*zhengzhao.Checkpoin
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := t.tx.Query(t.ctx, "SELECT "+checkpointColumns+" FROM checkpoints WHERE size > $1 ORDER BY size LIMIT $2", afterSize, limit)
+	rows, err := t.q.Query(t.ctx, "SELECT "+checkpointColumns+" FROM checkpoints WHERE size > $1 ORDER BY size LIMIT $2", afterSize, limit)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}

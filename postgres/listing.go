@@ -1,0 +1,47 @@
+package postgres
+
+import (
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zhengzhao-project/zhengzhao"
+)
+
+// FindUnitKeys returns a unit's API keys, oldest first.
+func (t *Tx) FindUnitKeys(unit string) ([]*zhengzhao.UnitKey, error) {
+	const op = "postgres.FindUnitKeys"
+	rows, err := t.q.Query(t.ctx, `SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE unit = $1 ORDER BY created_at, id`, unit)
+	if err != nil {
+		return nil, mapErr(op, err, "")
+	}
+	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*zhengzhao.UnitKey, error) {
+		var k zhengzhao.UnitKey
+		err := r.Scan(&k.ID, &k.Unit, &k.Hash, &k.CreatedAt, &k.RevokedAt)
+		k.CreatedAt, k.RevokedAt = utc(k.CreatedAt), utcPtr(k.RevokedAt)
+		return &k, err
+	})
+	if err != nil {
+		return nil, mapErr(op, err, "")
+	}
+	return keys, nil
+}
+
+// FindIdempotencyRecords returns a unit's idempotency records with key >
+// afterKey, by key.
+func (t *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zhengzhao.IdempotencyRecord, error) {
+	const op = "postgres.FindIdempotencyRecords"
+	rows, err := t.q.Query(t.ctx, `SELECT unit, key, request_hash, license_id, created_at FROM idempotency_records
+		WHERE unit = $1 AND key COLLATE "C" > $2 ORDER BY key COLLATE "C" LIMIT $3`, unit, afterKey, limit)
+	if err != nil {
+		return nil, mapErr(op, err, "")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*zhengzhao.IdempotencyRecord, error) {
+		var rec zhengzhao.IdempotencyRecord
+		err := r.Scan(&rec.Unit, &rec.Key, &rec.RequestHash, &rec.LicenseID, &rec.CreatedAt)
+		rec.CreatedAt = utc(rec.CreatedAt)
+		return &rec, err
+	})
+	if err != nil {
+		return nil, mapErr(op, err, "")
+	}
+	return out, nil
+}
