@@ -42,6 +42,8 @@ type ReadTx interface {
 	FindUnits(f UnitFilter) ([]*Unit, int, string, error)
 	// FindUnitKeyByHash returns the unit key whose secret hashes to hash.
 	FindUnitKeyByHash(hash []byte) (*UnitKey, error)
+	// FindUnitKeys returns a unit's keys, oldest first.
+	FindUnitKeys(unit string) ([]*UnitKey, error)
 	FindSigningKeyByKID(kid string) (*SigningKey, error)
 	// FindSigningKeys returns matching keys, oldest first.
 	FindSigningKeys(f SigningKeyFilter) ([]*SigningKey, error)
@@ -54,6 +56,9 @@ type ReadTx interface {
 	// FindLicenses returns matching licenses in the order they were stored.
 	FindLicenses(f LicenseFilter) ([]*License, int, string, error)
 	FindIdempotencyRecord(unit, key string) (*IdempotencyRecord, error)
+	// FindIdempotencyRecords returns a unit's records with key > afterKey,
+	// by key, at most limit of them.
+	FindIdempotencyRecords(unit, afterKey string, limit int) ([]*IdempotencyRecord, error)
 
 	// AuditSize returns the number of audit entries.
 	AuditSize() (int64, error)

@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Tx", txTests},
 		{"GroupCommit", groupCommitTests},
 		{"Store", storeTests},
+		{"Listing", listingTests},
 		{"Aggregation", aggregationTests},
 		{"Oversight", oversightTests},
 		{"Holder", holderTests},

@@ -1,0 +1,68 @@
+package sqlite
+
+import (
+	"database/sql"
+	"fmt"
+
+	"github.com/zhengzhao-project/zhengzhao"
+)
+
+// FindUnitKeys returns a unit's API keys, oldest first.
+func (tx *Tx) FindUnitKeys(unit string) ([]*zhengzhao.UnitKey, error) {
+	const op = "sqlite.FindUnitKeys"
+	rows, err := tx.query(`SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE unit = ? ORDER BY created_at, id`, unit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer rows.Close()
+	var keys []*zhengzhao.UnitKey
+	for rows.Next() {
+		var (
+			k       zhengzhao.UnitKey
+			created string
+			revoked sql.NullString
+		)
+		if err := rows.Scan(&k.ID, &k.Unit, &k.Hash, &created, &revoked); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if k.CreatedAt, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if k.RevokedAt, err = parseNullTime(revoked); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		keys = append(keys, &k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return keys, nil
+}
+
+// FindIdempotencyRecords returns a unit's idempotency records with key >
+// afterKey, by key.
+func (tx *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zhengzhao.IdempotencyRecord, error) {
+	const op = "sqlite.FindIdempotencyRecords"
+	rows, err := tx.query(`SELECT key, request_hash, license_id, created_at FROM idempotency_records
+		WHERE unit = ? AND key > ? ORDER BY key LIMIT ?`, unit, afterKey, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	defer rows.Close()
+	var out []*zhengzhao.IdempotencyRecord
+	for rows.Next() {
+		r := zhengzhao.IdempotencyRecord{Unit: unit}
+		var created string
+		if err := rows.Scan(&r.Key, &r.RequestHash, &r.LicenseID, &created); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		if r.CreatedAt, err = parseTime(created); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,84 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/zhengzhao-project/zhengzhao"
+)
+
+// listingTests pin down the list reads that copying a whole library needs.
+var listingTests = []test{
+	{"FindUnitKeys", func(t *testing.T, s zhengzhao.Store) {
+		u, other := newUnit(1), newUnit(2)
+		keys := []*zhengzhao.UnitKey{
+			{ID: "key-b", Unit: u.Code, Hash: []byte("hash-b"), CreatedAt: at(time.Minute)},
+			{ID: "key-a", Unit: u.Code, Hash: []byte("hash-a"), CreatedAt: at(2 * time.Minute), RevokedAt: ptr(at(time.Hour))},
+		}
+		update(t, s, func(tx zhengzhao.Tx) error {
+			for _, x := range []*zhengzhao.Unit{u, other} {
+				if err := tx.CreateUnit(x); err != nil {
+					return err
+				}
+			}
+			for _, k := range append(keys, &zhengzhao.UnitKey{ID: "key-other", Unit: other.Code, Hash: []byte("hash-o"), CreatedAt: at(0)}) {
+				if err := tx.CreateUnitKey(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			got, err := tx.FindUnitKeys(u.Code)
+			if err != nil {
+				return err
+			}
+			if d := diff(keys, got); d != "" {
+				t.Errorf("FindUnitKeys, oldest first (-want +got):\n%s", d)
+			}
+			none, err := tx.FindUnitKeys("no such unit")
+			if err != nil || len(none) != 0 {
+				t.Errorf("FindUnitKeys of an unknown unit: %v, %v", none, err)
+			}
+			return nil
+		})
+	}},
+	{"FindIdempotencyRecords", func(t *testing.T, s zhengzhao.Store) {
+		u := newUnit(1)
+		var want []*zhengzhao.IdempotencyRecord
+		for i := range 7 {
+			want = append(want, &zhengzhao.IdempotencyRecord{Unit: u.Code, Key: fmt.Sprintf("k-%02d", i), RequestHash: []byte{byte(i)}, LicenseID: fmt.Sprintf("lic-%d", i), CreatedAt: at(time.Duration(i) * time.Second)})
+		}
+		update(t, s, func(tx zhengzhao.Tx) error {
+			if err := tx.CreateUnit(u); err != nil {
+				return err
+			}
+			for i := len(want) - 1; i >= 0; i-- { // stored out of order
+				if err := tx.CreateIdempotencyRecord(want[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			var got []*zhengzhao.IdempotencyRecord
+			after := ""
+			for {
+				page, err := tx.FindIdempotencyRecords(u.Code, after, 3)
+				if err != nil {
+					return err
+				}
+				if len(page) == 0 {
+					break
+				}
+				got = append(got, page...)
+				after = page[len(page)-1].Key
+			}
+			if d := diff(want, got); d != "" {
+				t.Errorf("FindIdempotencyRecords in pages of 3 (-want +got):\n%s", d)
+			}
+			return nil
+		})
+	}},
+}
