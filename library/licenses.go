@@ -228,7 +228,17 @@ func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.Li
 	if err != nil {
 		return nil, err
 	}
+	l.effective(lic)
 	return lic, nil
+}
+
+// effective sets a license's status to its effective value now: a valid
+// license past its validity reads as expired, as verify reports it.
+func (l *Library) effective(lics ...*zhengzhao.License) {
+	now := l.now()
+	for _, lic := range lics {
+		lic.Status = lic.StatusAt(now)
+	}
 }
 
 // FindLicenses lists licenses: an issuing unit its own, the administrator
@@ -258,6 +268,7 @@ func (l *Library) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) (
 		ls, n, next, err = tx.FindLicenses(f)
 		return err
 	})
+	l.effective(ls...)
 	return ls, n, next, err
 }
 
