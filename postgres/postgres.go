@@ -69,6 +69,11 @@ const (
 // EUNAVAILABLE: a stuck server must not stall the others for ever.
 const lockTimeout = "30s"
 
+// beginTimeout bounds beginning a write transaction, lock wait included:
+// the committer begins with a context that is never cancelled, and a
+// server that stops answering must not stall every Update for ever.
+const beginTimeout = 45 * time.Second
+
 // Store is a zhengzhao.Store on a PostgreSQL database. Its methods are safe
 // for concurrent use.
 type Store struct {
@@ -171,6 +176,8 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // servers whose clocks agree.
 func (s *Store) begin(ctx context.Context) (gcTx, error) {
 	const op = "postgres.Update"
+	ctx, cancel := context.WithTimeout(ctx, beginTimeout)
+	defer cancel()
 	var tx pgx.Tx
 	err := s.retryConn(ctx, func() error {
 		var err error
@@ -184,7 +191,10 @@ func (s *Store) begin(ctx context.Context) (gcTx, error) {
 		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return gcTx{}, &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the database did not answer in time; retry later", Op: op, Err: err}
+	case err != nil:
 		return gcTx{}, mapErr(op, err, "")
 	}
 	return gcTx{&batch{tx: tx, now: s.txTime()}}, nil
@@ -193,9 +203,10 @@ func (s *Store) begin(ctx context.Context) (gcTx, error) {
 // retryConn runs begin, and when it fails because its connection was
 // dead (the server restarted, or an administrator terminated it), empties
 // the pool and runs it once more on a new connection. The idle
-// connections of the pool died with the one that failed, and a pool
-// checks an idle connection only after a second of idleness. Beginning a
-// transaction has no effects, so running it again is safe.
+// connections of the pool likely died with the one that failed, and a
+// pool checks an idle connection only after a second of idleness.
+// begin must have no effects (BEGIN, a ping), so running it again is
+// safe.
 func (s *Store) retryConn(ctx context.Context, begin func() error) error {
 	err := begin()
 	if err == nil || !connLost(err) || ctx.Err() != nil || s.closed.Load() {
@@ -277,7 +288,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	if s.closed.Load() {
 		return closedErr("postgres.Ping", nil)
 	}
-	return mapErr("postgres.Ping", s.pool.Ping(ctx), "")
+	return mapErr("postgres.Ping", s.retryConn(ctx, func() error { return s.pool.Ping(ctx) }), "")
 }
 
 // Close waits for the pending Update calls to commit, then closes the
