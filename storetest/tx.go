@@ -301,19 +301,30 @@ var txTests = []test{
 	}},
 	{"ViewSnapshot", func(t *testing.T, s zhengzhao.Store) {
 		appendEntries(t, s, newEntry("admin", "", 0))
+		updated := make(chan error, 1)
+		waited := false
 		err := s.View(t.Context(), func(tx zhengzhao.ReadTx) error {
 			before, err := tx.AuditSize()
 			if err != nil {
 				return err
 			}
 			// Another writer commits while this View is open.
-			if err := s.Update(t.Context(), func(tx zhengzhao.Tx) error {
-				if err := tx.CreateUnit(newUnit(1)); err != nil {
-					return err
+			go func() {
+				updated <- s.Update(context.Background(), func(tx zhengzhao.Tx) error {
+					if err := tx.CreateUnit(newUnit(1)); err != nil {
+						return err
+					}
+					return tx.AppendAudit(newEntry("admin", "", 1))
+				})
+			}()
+			select {
+			case err := <-updated:
+				if err != nil {
+					return fmt.Errorf("concurrent Update: %w", err)
 				}
-				return tx.AppendAudit(newEntry("admin", "", 1))
-			}); err != nil {
-				return fmt.Errorf("concurrent Update: %w", err)
+				waited = true
+			case <-time.After(patience):
+				return errors.New("an Update waits for an open View")
 			}
 			after, err := tx.AuditSize()
 			if err != nil {
@@ -330,6 +341,12 @@ var txTests = []test{
 			}
 			return nil
 		})
+		if !waited {
+			// The Update may finish once the View has ended.
+			if err := <-updated; err != nil {
+				t.Errorf("concurrent Update: %v", err)
+			}
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +388,7 @@ var groupCommitTests = []test{
 			})
 		}
 		close(start)
-		wg.Wait()
+		wait(t, &wg, "concurrent Update calls")
 		var subjects []string
 		for i, err := range errs {
 			if i%5 == 0 {
@@ -469,7 +486,7 @@ var groupCommitTests = []test{
 		if err := release(); err != nil {
 			t.Fatalf("blocking Update: %v", err)
 		}
-		wg.Wait()
+		wait(t, &wg, "Update calls committed with a panicking one")
 		for i := range n {
 			switch {
 			case i == panicker && recovered[i] != panicValue:
@@ -580,6 +597,19 @@ var groupCommitTests = []test{
 		})
 		wantCode(t, err, zhengzhao.ENOTFOUND)
 	}},
+}
+
+// wait waits for wg, failing the test if that takes longer than patience
+// (a call that never returns would otherwise hang the suite).
+func wait(t *testing.T, wg *sync.WaitGroup, what string) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(patience):
+		t.Fatalf("%s did not return within %v", what, patience)
+	}
 }
 
 // blockUpdates starts an Update whose fn waits until release is called, so
