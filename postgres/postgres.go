@@ -69,6 +69,13 @@ const (
 // EUNAVAILABLE: a stuck server must not stall the others for ever.
 const lockTimeout = "30s"
 
+// beginWrite begins a write transaction in one round trip. If the lock
+// is not had, the transaction is left aborted and the pool closes the
+// connection rather than reuse it.
+const beginWrite = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE; " +
+	"SET LOCAL lock_timeout = '" + lockTimeout + "'; " +
+	"SELECT FROM audit_counter WHERE id = 1 FOR NO KEY UPDATE"
+
 // beginTimeout bounds beginning a write transaction, lock wait included:
 // the committer begins with a context that is never cancelled, and a
 // server that stops answering must not stall every Update for ever.
@@ -181,14 +188,7 @@ func (s *Store) begin(ctx context.Context) (gcTx, error) {
 	var tx pgx.Tx
 	err := s.retryConn(ctx, func() error {
 		var err error
-		tx, err = s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite})
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, "SET LOCAL lock_timeout = '"+lockTimeout+"'; SELECT FROM audit_counter WHERE id = 1 FOR NO KEY UPDATE")
-		if err != nil {
-			tx.Rollback(ctx)
-		}
+		tx, err = s.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: beginWrite})
 		return err
 	})
 	switch {
