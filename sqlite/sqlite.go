@@ -47,7 +47,7 @@ var (
 	// may lose the last commits on power loss), and BEGIN IMMEDIATE so a
 	// write transaction takes the write lock at once instead of failing
 	// with SQLITE_BUSY on its first write.
-	writerPragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)"}
+	writerPragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(FULL)", "temp_store(MEMORY)"}
 	// readerPragmas are set on the read connections; query_only makes a
 	// write through View fail instead of competing with the writer.
 	readerPragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}
@@ -62,6 +62,8 @@ type Store struct {
 
 	wdb       *sql.DB // one connection: all writes and migrations
 	rdb       *sql.DB // query-only pool for View
+	wstmts    map[string]*sql.Stmt
+	rstmts    map[string]*sql.Stmt
 	committer *groupcommit.Committer[*batch]
 
 	closeOnce sync.Once
@@ -136,6 +138,16 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
 	}
 
+	if s.wstmts, err = prepareAll(ctx, s.wdb); err == nil {
+		s.rstmts, err = prepareAll(ctx, s.rdb)
+	}
+	if err != nil {
+		closeAll(s.wstmts)
+		s.rdb.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
 	s.committer = groupcommit.New(s.begin, groupcommit.Options{MaxBatch: o.maxBatch, Logger: o.log})
 	return s, nil
 }
@@ -182,7 +194,7 @@ func (s *Store) txTime() time.Time { return s.now().UTC().Truncate(time.Microsec
 // must not call Update on the same store, which would wait for fn.
 func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	err := s.committer.Do(ctx, func(b *batch) error {
-		return fn(&Tx{ctx: b.ctx, q: b.Tx, now: b.now})
+		return fn(&Tx{ctx: b.ctx, q: b.Tx, now: b.now, stmts: s.wstmts})
 	})
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the store is closed", Op: "sqlite.Update", Err: err}
@@ -198,7 +210,7 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 		return mapErr("sqlite.View", err, "")
 	}
 	defer tx.Rollback()
-	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime()})
+	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime(), stmts: s.rstmts})
 }
 
 // Ping reports whether the database can be read.
@@ -215,6 +227,8 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.committer.Close()
+		closeAll(s.rstmts)
+		closeAll(s.wstmts)
 		s.closeErr = errors.Join(s.rdb.Close(), s.wdb.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("sqlite: close %s: %w", s.path, s.closeErr)

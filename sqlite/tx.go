@@ -21,23 +21,73 @@ import (
 // interrupted because one caller gives up (SQLite would roll all of it
 // back).
 type Tx struct {
-	ctx context.Context
-	q   *sql.Tx
-	now time.Time
+	ctx   context.Context
+	q     *sql.Tx
+	now   time.Time
+	stmts map[string]*sql.Stmt // prepared statements of q's pool
 }
 
 // Now returns the transaction's time, UTC at microsecond precision.
 func (tx *Tx) Now() time.Time { return tx.now }
 
+// preparedQueries lists the statements Open prepares (see prepared).
+var preparedQueries []string
+
+// prepared registers query for preparing at Open and returns it.
+func prepared(query string) string {
+	preparedQueries = append(preparedQueries, query)
+	return query
+}
+
+// prepareAll prepares the registered statements on db.
+func prepareAll(ctx context.Context, db *sql.DB) (map[string]*sql.Stmt, error) {
+	stmts := make(map[string]*sql.Stmt, len(preparedQueries))
+	for _, q := range preparedQueries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			closeAll(stmts)
+			return nil, fmt.Errorf("prepare %q: %w", q, err)
+		}
+		stmts[q] = st
+	}
+	return stmts, nil
+}
+
+func closeAll(stmts map[string]*sql.Stmt) {
+	for _, st := range stmts {
+		st.Close()
+	}
+}
+
+// stmt returns the transaction's copy of the prepared statement for query,
+// or nil if query is not prepared. The copy is closed with the
+// transaction.
+func (tx *Tx) stmt(query string) *sql.Stmt {
+	if st, ok := tx.stmts[query]; ok {
+		return tx.q.StmtContext(tx.ctx, st)
+	}
+	return nil
+}
+
 func (tx *Tx) exec(query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(query); st != nil {
+		defer st.Close()
+		return st.ExecContext(tx.ctx, args...)
+	}
 	return tx.q.ExecContext(tx.ctx, query, args...)
 }
 
 func (tx *Tx) query(query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryContext(tx.ctx, args...)
+	}
 	return tx.q.QueryContext(tx.ctx, query, args...)
 }
 
 func (tx *Tx) queryRow(query string, args ...any) *sql.Row {
+	if st := tx.stmt(query); st != nil {
+		return st.QueryRowContext(tx.ctx, args...)
+	}
 	return tx.q.QueryRowContext(tx.ctx, query, args...)
 }
 
@@ -160,6 +210,41 @@ func list[T any](tx *Tx, op, table, columns, key string, w where, p zhengzhao.Pa
 	return items, total, next, nil
 }
 
+// Statements run often enough to prepare once per connection: SQLite
+// spends more time parsing a statement than running it.
+var (
+	qInsertUnit            = prepared(`INSERT INTO units (code, name, roles, region, signing_alg, created_at) VALUES (?, ?, ?, ?, ?, ?)`)
+	qFindUnit              = prepared("SELECT " + unitColumns + " FROM units WHERE code = ?")
+	qInsertUnitKey         = prepared(`INSERT INTO unit_keys (id, unit, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`)
+	qFindUnitKey           = prepared(`SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE hash = ?`)
+	qInsertSigningKey      = prepared(`INSERT INTO signing_keys (` + signingKeyColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qDeactivateSigningKeys = prepared(`UPDATE signing_keys SET active = 0 WHERE unit = ? AND active`)
+	qFindSigningKey        = prepared(`SELECT ` + signingKeyColumns + ` FROM signing_keys WHERE kid = ?`)
+	qInsertLicenseType     = prepared(`INSERT INTO license_types (code, name, definer, holder_kind, level, public, collect_since, fields, issuers, owner, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qFindLicenseType = prepared(`SELECT ` + licenseTypeColumns + ` FROM license_types WHERE code = ?`)
+	qInsertLicense   = prepared(`INSERT INTO licenses (id, type, issuer, serial, version, base, holder_id,
+	status, superseded_by, revoked_at, revocation_reason, document)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	qUpdateLifecycle   = prepared(`UPDATE licenses SET status = ?, superseded_by = ?, revoked_at = ?, revocation_reason = ? WHERE id = ?`)
+	qFindLicense       = prepared(`SELECT ` + licenseColumns + ` FROM licenses WHERE id = ?`)
+	qInsertIdempotency = prepared(`INSERT INTO idempotency_records (unit, key, request_hash, license_id, created_at) VALUES (?, ?, ?, ?, ?)`)
+	qFindIdempotency   = prepared(`SELECT request_hash, license_id, created_at FROM idempotency_records WHERE unit = ? AND key = ?`)
+	qAppendAudit       = prepared(`INSERT INTO audit_entries (idx, time, actor, action, license, license_base, subject, details)
+	VALUES ((SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries), ?, ?, ?, ?, ?, ?, ?)
+	RETURNING idx`)
+	qAuditSize    = prepared(`SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries`)
+	qAuditRange   = prepared(`SELECT ` + auditColumns + ` FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx`)
+	qFindTreeNode = prepared(`SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?`)
+	qFindTreeHead = prepared(`SELECT size, root FROM tree_head WHERE id = 1`)
+	qSetTreeHead  = prepared(`INSERT INTO tree_head (id, size, root) VALUES (1, ?, ?)
+	ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root`)
+	qInsertCheckpoint = prepared(`INSERT INTO checkpoints (` + checkpointColumns + `) VALUES (?, ?, ?, ?, ?)`)
+	qLatestCheckpoint = prepared(`SELECT ` + checkpointColumns + ` FROM checkpoints ORDER BY size DESC LIMIT 1`)
+	qFindCheckpoints  = prepared(`SELECT ` + checkpointColumns + ` FROM checkpoints WHERE size > ? ORDER BY size LIMIT ?`)
+	qPutTreeNode      = prepared(`INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?) ON CONFLICT (level, idx) DO NOTHING`)
+)
+
 // Units.
 
 const unitColumns = "seq, code, name, roles, region, signing_alg, created_at"
@@ -188,7 +273,7 @@ func (tx *Tx) CreateUnit(u *zhengzhao.Unit) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err = tx.exec(`INSERT INTO units (code, name, roles, region, signing_alg, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = tx.exec(qInsertUnit,
 		u.Code, u.Name, roles, u.Region, u.SigningAlg, formatTime(u.CreatedAt))
 	return mapErr(op, err, fmt.Sprintf("unit %s exists", u.Code))
 }
@@ -196,7 +281,7 @@ func (tx *Tx) CreateUnit(u *zhengzhao.Unit) error {
 // FindUnitByCode returns the unit with the code. ENOTFOUND.
 func (tx *Tx) FindUnitByCode(code string) (*zhengzhao.Unit, error) {
 	const op = "sqlite.FindUnitByCode"
-	u, _, err := scanUnit(tx.queryRow("SELECT "+unitColumns+" FROM units WHERE code = ?", code))
+	u, _, err := scanUnit(tx.queryRow(qFindUnit, code))
 	if err != nil {
 		return nil, notFound(op, err, "unit %s not found", code)
 	}
@@ -219,7 +304,7 @@ func (tx *Tx) FindUnits(f zhengzhao.UnitFilter) ([]*zhengzhao.Unit, int, string,
 
 // CreateUnitKey stores k. ECONFLICT when its ID or hash exists.
 func (tx *Tx) CreateUnitKey(k *zhengzhao.UnitKey) error {
-	_, err := tx.exec(`INSERT INTO unit_keys (id, unit, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := tx.exec(qInsertUnitKey,
 		k.ID, k.Unit, k.Hash, formatTime(k.CreatedAt), nullTime(k.RevokedAt))
 	return mapErr("sqlite.CreateUnitKey", err, fmt.Sprintf("unit key %s exists", k.ID))
 }
@@ -232,7 +317,7 @@ func (tx *Tx) FindUnitKeyByHash(hash []byte) (*zhengzhao.UnitKey, error) {
 		created string
 		revoked sql.NullString
 	)
-	err := tx.queryRow(`SELECT id, unit, hash, created_at, revoked_at FROM unit_keys WHERE hash = ?`, hash).
+	err := tx.queryRow(qFindUnitKey, hash).
 		Scan(&k.ID, &k.Unit, &k.Hash, &created, &revoked)
 	if err != nil {
 		return nil, notFound(op, err, "unit key not found")
@@ -273,20 +358,20 @@ func scanSigningKey(s scanner) (*zhengzhao.SigningKey, error) {
 
 // CreateSigningKey stores k. ECONFLICT when its key ID exists.
 func (tx *Tx) CreateSigningKey(k *zhengzhao.SigningKey) error {
-	_, err := tx.exec(`INSERT INTO signing_keys (`+signingKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := tx.exec(qInsertSigningKey,
 		k.KID, k.Unit, k.Alg, k.CertPEM, k.PrivateKey, formatTime(k.NotBefore), formatTime(k.NotAfter), formatTime(k.CreatedAt), k.Active)
 	return mapErr("sqlite.CreateSigningKey", err, fmt.Sprintf("signing key %s exists", k.KID))
 }
 
 // DeactivateSigningKeys marks every key of the unit inactive.
 func (tx *Tx) DeactivateSigningKeys(unit string) error {
-	_, err := tx.exec(`UPDATE signing_keys SET active = 0 WHERE unit = ? AND active`, unit)
+	_, err := tx.exec(qDeactivateSigningKeys, unit)
 	return mapErr("sqlite.DeactivateSigningKeys", err, "")
 }
 
 // FindSigningKeyByKID returns the signing key with the key ID. ENOTFOUND.
 func (tx *Tx) FindSigningKeyByKID(kid string) (*zhengzhao.SigningKey, error) {
-	k, err := scanSigningKey(tx.queryRow(`SELECT `+signingKeyColumns+` FROM signing_keys WHERE kid = ?`, kid))
+	k, err := scanSigningKey(tx.queryRow(qFindSigningKey, kid))
 	if err != nil {
 		return nil, notFound("sqlite.FindSigningKeyByKID", err, "signing key %s not found", kid)
 	}
@@ -362,15 +447,14 @@ func (tx *Tx) CreateLicenseType(t *zhengzhao.LicenseType) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	_, err = tx.exec(`INSERT INTO license_types (code, name, definer, holder_kind, level, public, collect_since, fields, issuers, owner, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.exec(qInsertLicenseType,
 		t.Code, t.Name, t.Definer, string(t.HolderKind), t.Level, t.Public, t.CollectSince, fields, issuersText, t.Owner, formatTime(t.CreatedAt))
 	return mapErr(op, err, fmt.Sprintf("license type %s exists", t.Code))
 }
 
 // FindLicenseTypeByCode returns the license type with the code. ENOTFOUND.
 func (tx *Tx) FindLicenseTypeByCode(code string) (*zhengzhao.LicenseType, error) {
-	t, _, err := scanLicenseType(tx.queryRow(`SELECT `+licenseTypeColumns+` FROM license_types WHERE code = ?`, code))
+	t, _, err := scanLicenseType(tx.queryRow(qFindLicenseType, code))
 	if err != nil {
 		return nil, notFound("sqlite.FindLicenseTypeByCode", err, "license type %s not found", code)
 	}
@@ -439,9 +523,7 @@ func (tx *Tx) CreateLicense(l *zhengzhao.License) error {
 		// of the same parts.
 		base = l.Type + "." + l.Issuer.Code + "." + l.Serial
 	}
-	_, err = tx.exec(`INSERT INTO licenses (id, type, issuer, serial, version, base, holder_id,
-		status, superseded_by, revoked_at, revocation_reason, document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.exec(qInsertLicense,
 		l.ID, l.Type, l.Issuer.Code, l.Serial, l.Version, base, l.Holder.ID,
 		l.Status, l.SupersededBy, nullTime(l.RevokedAt), l.RevocationReason, doc)
 	return mapErr(op, err, fmt.Sprintf("license %s exists", l.ID))
@@ -450,7 +532,7 @@ func (tx *Tx) CreateLicense(l *zhengzhao.License) error {
 // UpdateLicenseLifecycle stores l's lifecycle fields. ENOTFOUND.
 func (tx *Tx) UpdateLicenseLifecycle(l *zhengzhao.License) error {
 	const op = "sqlite.UpdateLicenseLifecycle"
-	res, err := tx.exec(`UPDATE licenses SET status = ?, superseded_by = ?, revoked_at = ?, revocation_reason = ? WHERE id = ?`,
+	res, err := tx.exec(qUpdateLifecycle,
 		l.Status, l.SupersededBy, nullTime(l.RevokedAt), l.RevocationReason, l.ID)
 	if err != nil {
 		return mapErr(op, err, "")
@@ -466,7 +548,7 @@ func (tx *Tx) UpdateLicenseLifecycle(l *zhengzhao.License) error {
 // FindLicenseByID returns the license with its current lifecycle fields.
 // ENOTFOUND.
 func (tx *Tx) FindLicenseByID(id string) (*zhengzhao.License, error) {
-	l, _, err := scanLicense(tx.queryRow(`SELECT `+licenseColumns+` FROM licenses WHERE id = ?`, id))
+	l, _, err := scanLicense(tx.queryRow(qFindLicense, id))
 	if err != nil {
 		return nil, notFound("sqlite.FindLicenseByID", err, "license %s not found", id)
 	}
@@ -500,7 +582,7 @@ func (tx *Tx) FindLicenses(f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int
 // CreateIdempotencyRecord stores r. ECONFLICT when the unit has used the
 // key.
 func (tx *Tx) CreateIdempotencyRecord(r *zhengzhao.IdempotencyRecord) error {
-	_, err := tx.exec(`INSERT INTO idempotency_records (unit, key, request_hash, license_id, created_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := tx.exec(qInsertIdempotency,
 		r.Unit, r.Key, r.RequestHash, r.LicenseID, formatTime(r.CreatedAt))
 	return mapErr("sqlite.CreateIdempotencyRecord", err, fmt.Sprintf("idempotency key %q has been used", r.Key))
 }
@@ -510,7 +592,7 @@ func (tx *Tx) FindIdempotencyRecord(unit, key string) (*zhengzhao.IdempotencyRec
 	const op = "sqlite.FindIdempotencyRecord"
 	r := zhengzhao.IdempotencyRecord{Unit: unit, Key: key}
 	var created string
-	err := tx.queryRow(`SELECT request_hash, license_id, created_at FROM idempotency_records WHERE unit = ? AND key = ?`, unit, key).
+	err := tx.queryRow(qFindIdempotency, unit, key).
 		Scan(&r.RequestHash, &r.LicenseID, &created)
 	if err != nil {
 		return nil, notFound(op, err, "idempotency key %q not found", key)
@@ -567,9 +649,7 @@ func (tx *Tx) AppendAudit(e *zhengzhao.AuditEntry) error {
 	// SQLite has one writer, so MAX+1 cannot race; the primary key would
 	// refuse a duplicate anyway.
 	var idx int64
-	err := tx.queryRow(`INSERT INTO audit_entries (idx, time, actor, action, license, license_base, subject, details)
-		VALUES ((SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries), ?, ?, ?, ?, ?, ?, ?)
-		RETURNING idx`,
+	err := tx.queryRow(qAppendAudit,
 		formatTime(t), e.Actor, e.Action, e.License, e.LicenseBase, e.Subject, details).Scan(&idx)
 	if err != nil {
 		return mapErr(op, err, "")
@@ -581,7 +661,7 @@ func (tx *Tx) AppendAudit(e *zhengzhao.AuditEntry) error {
 // AuditSize returns the number of audit entries.
 func (tx *Tx) AuditSize() (int64, error) {
 	var n int64
-	if err := tx.queryRow(`SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries`).Scan(&n); err != nil {
+	if err := tx.queryRow(qAuditSize).Scan(&n); err != nil {
 		return 0, mapErr("sqlite.AuditSize", err, "")
 	}
 	return n, nil
@@ -594,7 +674,7 @@ func (tx *Tx) AuditEntries(start, end int64) ([]*zhengzhao.AuditEntry, error) {
 	if start < 0 || end < start {
 		return nil, &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: fmt.Sprintf("invalid audit range [%d, %d)", start, end), Op: op}
 	}
-	rows, err := tx.query(`SELECT `+auditColumns+` FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx`, start, end)
+	rows, err := tx.query(qAuditRange, start, end)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}
@@ -634,13 +714,8 @@ func (tx *Tx) PutTreeNodes(nodes []zhengzhao.TreeNode) error {
 	if len(nodes) == 0 {
 		return nil
 	}
-	ins, err := tx.q.PrepareContext(tx.ctx, `INSERT INTO tree_nodes (level, idx, hash) VALUES (?, ?, ?) ON CONFLICT (level, idx) DO NOTHING`)
-	if err != nil {
-		return mapErr(op, err, "")
-	}
-	defer ins.Close()
 	for _, n := range nodes {
-		res, err := ins.ExecContext(tx.ctx, n.Level, n.Index, n.Hash)
+		res, err := tx.exec(qPutTreeNode, n.Level, n.Index, n.Hash)
 		if err != nil {
 			return mapErr(op, err, "")
 		}
@@ -650,7 +725,7 @@ func (tx *Tx) PutTreeNodes(nodes []zhengzhao.TreeNode) error {
 			continue
 		}
 		var stored []byte
-		if err := tx.queryRow(`SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?`, n.Level, n.Index).Scan(&stored); err != nil {
+		if err := tx.queryRow(qFindTreeNode, n.Level, n.Index).Scan(&stored); err != nil {
 			return mapErr(op, err, "")
 		}
 		if !bytes.Equal(stored, n.Hash) {
@@ -668,14 +743,9 @@ func (tx *Tx) FindTreeNodes(ids []zhengzhao.TreeNode) ([][]byte, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	sel, err := tx.q.PrepareContext(tx.ctx, `SELECT hash FROM tree_nodes WHERE level = ? AND idx = ?`)
-	if err != nil {
-		return nil, mapErr(op, err, "")
-	}
-	defer sel.Close()
 	hashes := make([][]byte, len(ids))
 	for i, id := range ids {
-		if err := sel.QueryRowContext(tx.ctx, id.Level, id.Index).Scan(&hashes[i]); err != nil {
+		if err := tx.queryRow(qFindTreeNode, id.Level, id.Index).Scan(&hashes[i]); err != nil {
 			return nil, notFound(op, err, "tree node %d/%d not found", id.Level, id.Index)
 		}
 	}
@@ -687,7 +757,7 @@ func (tx *Tx) FindTreeNodes(ids []zhengzhao.TreeNode) ([][]byte, error) {
 // locked until commit without further ado.
 func (tx *Tx) FindTreeHead() (zhengzhao.TreeHead, error) {
 	var h zhengzhao.TreeHead
-	err := tx.queryRow(`SELECT size, root FROM tree_head WHERE id = 1`).Scan(&h.Size, &h.Root)
+	err := tx.queryRow(qFindTreeHead).Scan(&h.Size, &h.Root)
 	if errors.Is(err, sql.ErrNoRows) {
 		return zhengzhao.TreeHead{}, nil
 	}
@@ -699,8 +769,7 @@ func (tx *Tx) FindTreeHead() (zhengzhao.TreeHead, error) {
 
 // SetTreeHead records the integrated tree head.
 func (tx *Tx) SetTreeHead(h zhengzhao.TreeHead) error {
-	_, err := tx.exec(`INSERT INTO tree_head (id, size, root) VALUES (1, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET size = excluded.size, root = excluded.root`, h.Size, h.Root)
+	_, err := tx.exec(qSetTreeHead, h.Size, h.Root)
 	return mapErr("sqlite.SetTreeHead", err, "")
 }
 
@@ -724,7 +793,7 @@ func scanCheckpoint(s scanner) (*zhengzhao.Checkpoint, error) {
 // CreateCheckpoint stores a signed checkpoint. ECONFLICT when one of its
 // size exists.
 func (tx *Tx) CreateCheckpoint(c *zhengzhao.Checkpoint) error {
-	_, err := tx.exec(`INSERT INTO checkpoints (`+checkpointColumns+`) VALUES (?, ?, ?, ?, ?)`,
+	_, err := tx.exec(qInsertCheckpoint,
 		c.Origin, c.Size, c.Root, c.Note, formatTime(c.Time))
 	return mapErr("sqlite.CreateCheckpoint", err, fmt.Sprintf("a checkpoint of size %d exists", c.Size))
 }
@@ -732,7 +801,7 @@ func (tx *Tx) CreateCheckpoint(c *zhengzhao.Checkpoint) error {
 // LatestCheckpoint returns the checkpoint with the largest size. ENOTFOUND
 // when there is none.
 func (tx *Tx) LatestCheckpoint() (*zhengzhao.Checkpoint, error) {
-	c, err := scanCheckpoint(tx.queryRow(`SELECT ` + checkpointColumns + ` FROM checkpoints ORDER BY size DESC LIMIT 1`))
+	c, err := scanCheckpoint(tx.queryRow(qLatestCheckpoint))
 	if err != nil {
 		return nil, notFound("sqlite.LatestCheckpoint", err, "no checkpoint has been signed")
 	}
@@ -744,7 +813,7 @@ func (tx *Tx) LatestCheckpoint() (*zhengzhao.Checkpoint, error) {
 func (tx *Tx) FindCheckpoints(afterSize int64, limit int) ([]*zhengzhao.Checkpoint, error) {
 	const op = "sqlite.FindCheckpoints"
 	limit = zhengzhao.Page{Limit: limit}.Normalize().Limit
-	rows, err := tx.query(`SELECT `+checkpointColumns+` FROM checkpoints WHERE size > ? ORDER BY size LIMIT ?`, afterSize, limit)
+	rows, err := tx.query(qFindCheckpoints, afterSize, limit)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}
