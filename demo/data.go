@@ -211,6 +211,11 @@ var Types = []DemoType{
 	},
 }
 
+// Request generates a realistic issue request of this type: a holder with
+// a valid identity number or credit code and a Chinese name, and face
+// fields filled as the issuer would.
+func (t DemoType) Request(r *rand.Rand) *zhengzhao.IssueRequest { return t.request(r) }
+
 // request generates an issue request of this type.
 func (t DemoType) request(r *rand.Rand) *zhengzhao.IssueRequest {
 	var h zhengzhao.Holder

@@ -68,8 +68,8 @@ func NewDatabase(tb testing.TB) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := "zz_test_" + hex.EncodeToString(b)
-	exec(tb, dsn, `CREATE DATABASE `+name)
-	tb.Cleanup(func() { exec(tb, dsn, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
+	execSQL(tb, dsn, `CREATE DATABASE `+name)
+	tb.Cleanup(func() { execSQL(tb, dsn, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`) })
 	u, err := url.Parse(dsn)
 	if err != nil {
 		tb.Fatalf("%s: %v", Var, err)
@@ -79,9 +79,9 @@ func NewDatabase(tb testing.TB) string {
 }
 
 // Exec runs statements on a connection of its own.
-func Exec(tb testing.TB, dsn string, stmts ...string) { exec(tb, dsn, stmts...) }
+func Exec(tb testing.TB, dsn string, stmts ...string) { execSQL(tb, dsn, stmts...) }
 
-func exec(tb testing.TB, dsn string, stmts ...string) {
+func execSQL(tb testing.TB, dsn string, stmts ...string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
