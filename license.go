@@ -101,6 +101,13 @@ type License struct {
 	Supersedes string `json:"supersedes,omitempty"`
 	// SignedAt is when the library signed this version on the issuer's behalf.
 	SignedAt time.Time `json:"signed_at"`
+	// Provenance says how the record came into being (Provenance…
+	// constants); empty means born digital through the library. Signed.
+	Provenance string `json:"provenance,omitempty"`
+	// Quality lists data-quality findings on a historical record that was
+	// accepted anyway (a wrong check character in the issuer's ID). Signed:
+	// a holder of the document cannot drop them.
+	Quality []QualityFinding `json:"quality,omitempty"`
 
 	Status           string     `json:"status"`
 	SupersededBy     string     `json:"superseded_by,omitempty"`
@@ -122,9 +129,11 @@ func (l *License) UnmarshalJSON(b []byte) error {
 
 // Base returns the ID without version and check character: the identity
 // shared by every version of the license.
+//
+// A historical ID with a wrong check character still has a base.
 func (l *License) Base() string {
 	id, err := ParseLicenseID(l.ID)
-	if err != nil {
+	if err != nil && id.TypeCode == "" {
 		return ""
 	}
 	return id.Base()

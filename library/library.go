@@ -19,6 +19,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/calendar"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Calendar counts working days for deadlines (default: the official
+	// calendar without corrections).
+	Calendar *calendar.Calendar
 }
 
 // Library implements the zhengzhao service interfaces.
@@ -53,6 +57,7 @@ type Library struct {
 	certTTL time.Duration
 	now     func() time.Time
 	log     *slog.Logger
+	cal     *calendar.Calendar
 
 	trust *sign.TrustStore
 
@@ -86,6 +91,7 @@ func New(c Config) (*Library, error) {
 		certTTL: c.CertValidity,
 		now:     c.Now,
 		log:     c.Logger,
+		cal:     c.Calendar,
 		signers: map[string]*sign.Signer{},
 	}
 	if l.origin == "" {

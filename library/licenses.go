@@ -226,6 +226,7 @@ func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.Li
 		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRead, License: lic.ID, LicenseBase: lic.Base()})
 	})
 	if err != nil {
+		l.countRefusal(ctx, a, id, err)
 		return nil, err
 	}
 	l.effective(lic)
@@ -294,6 +295,29 @@ func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.Li
 // UpdateLicense issues the next version of a license and supersedes the
 // current one, in one transaction.
 func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
+	p, err := l.prepareUpdate(ctx, id, u)
+	if err != nil {
+		return nil, err
+	}
+	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error { return l.commitUpdate(ctx, tx, id, p) })
+	if err != nil {
+		return nil, fmt.Errorf("update license %s: %w", id, err)
+	}
+	return p.lic, nil
+}
+
+// preparedUpdate is the next version of a license, signed, waiting to be
+// stored by commitUpdate.
+type preparedUpdate struct {
+	lic    *zhengzhao.License
+	digest string
+	kid    string
+	old    string
+}
+
+// prepareUpdate checks an update of license id by the acting issuer and
+// signs the next version outside any transaction (signing is slow).
+func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*preparedUpdate, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -338,28 +362,28 @@ func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.Lic
 	if err != nil {
 		return nil, err
 	}
-	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error {
-		cur, err := current(ctx, tx, id) // it may have changed since the read above
-		if err != nil {
-			return err
-		}
-		if err := tx.CreateLicense(lic); err != nil {
-			if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-				return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", id)
-			}
-			return err
-		}
-		cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, lic.ID
-		if err := tx.UpdateLicenseLifecycle(cur); err != nil {
-			return err
-		}
-		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: lic.ID, LicenseBase: nid.Base(),
-			Subject: old.ID, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "supersedes": old.ID}})
-	})
+	return &preparedUpdate{lic: lic, digest: digest, kid: s.KeyID(), old: old.ID}, nil
+}
+
+// commitUpdate stores a prepared version of license id in tx, supersedes
+// the current version and writes the audit entry.
+func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, id string, p *preparedUpdate) error {
+	cur, err := current(ctx, tx, id) // it may have changed since prepareUpdate
 	if err != nil {
-		return nil, fmt.Errorf("update license %s: %w", id, err)
+		return err
 	}
-	return lic, nil
+	if err := tx.CreateLicense(p.lic); err != nil {
+		if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
+			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", id)
+		}
+		return err
+	}
+	cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, p.lic.ID
+	if err := tx.UpdateLicenseLifecycle(cur); err != nil {
+		return err
+	}
+	return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: p.lic.ID, LicenseBase: p.lic.Base(),
+		Subject: p.old, Details: map[string]string{"digest": p.digest, "kid": p.kid, "supersedes": p.old}})
 }
 
 // RevokeLicense revokes (注销) the current version of a license.

@@ -37,7 +37,10 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 
 	var stored *zhengzhao.License
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
-		stored, err = tx.FindLicenseByID(lic.ID)
+		if stored, err = tx.FindLicenseByID(lic.ID); err != nil {
+			return err
+		}
+		res.UnderObjection, err = tx.HasOpenObjection(stored.Base())
 		return err
 	})
 	switch {

@@ -1,0 +1,456 @@
+package library
+
+import (
+	"context"
+	"time"
+
+	"github.com/zhengzhao-project/zhengzhao"
+)
+
+// Supervision statistics are counters per unit, license type, metric and
+// day (and month), kept by the stores (AddStats) and updated in the same
+// transaction as the change they count. Dashboards and reports add up a
+// few thousand counters instead of scanning millions of licenses or audit
+// entries, so they answer in milliseconds at any size.
+
+// countAudited updates the counters for a core audit entry: issues (with
+// the aggregation lag), updates, revocations and reads by units (uses).
+// The oversight area's own actions update their counters where they
+// happen, with facts the entry does not carry.
+func countAudited(ctx context.Context, tx zhengzhao.Tx, e *zhengzhao.AuditEntry) error {
+	switch e.Action {
+	case zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke, zhengzhao.ActionLicenseRead:
+	default:
+		return nil
+	}
+	id, err := zhengzhao.ParseLicenseID(e.License)
+	if err != nil && id.TypeCode == "" {
+		return nil // not a license entry the counters know
+	}
+	day := chinaDate(e.Time)
+	d := zhengzhao.StatDelta{Day: day, Unit: id.IssuerCode, Type: id.TypeCode, N: 1}
+	var deltas []zhengzhao.StatDelta
+	switch e.Action {
+	case zhengzhao.ActionLicenseIssue:
+		lic, err := tx.FindLicenseByID(e.License)
+		if err != nil {
+			return err
+		}
+		d.Metric = zhengzhao.MetricIssued
+		if issued, err := zhengzhao.ParseDate(lic.IssuedOn); err == nil {
+			// Working days from the paper issue date to the day the
+			// library signed it: 0 or 1 is on time (art. 8: issue both
+			// together and aggregate at once).
+			lag := int64(max(workdaysSince(time.Date(issued.Year(), issued.Month(), issued.Day(), 12, 0, 0, 0, chinaTime), e.Time), 0))
+			d.Sum = lag
+			if lag <= 1 {
+				deltas = append(deltas, zhengzhao.StatDelta{Day: day, Unit: d.Unit, Type: d.Type, Metric: zhengzhao.MetricIssuedOnTime, N: 1})
+			}
+		}
+	case zhengzhao.ActionLicenseUpdate:
+		d.Metric = zhengzhao.MetricUpdated
+	case zhengzhao.ActionLicenseRevoke:
+		d.Metric = zhengzhao.MetricRevoked
+	case zhengzhao.ActionLicenseRead:
+		a := zhengzhao.ActorFromContext(ctx)
+		if a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
+			return nil // the administrator's reads are supervision, not use
+		}
+		d.Metric, d.Unit = zhengzhao.MetricUsed, a.Unit.Code
+	}
+	return tx.AddStats(append(deltas, d))
+}
+
+// countRefusal counts a license read refused to a unit. It runs in a
+// transaction of its own after the refused one rolled back; a failure is
+// only logged, as the caller's answer (the refusal) stands.
+func (l *Library) countRefusal(ctx context.Context, a zhengzhao.Actor, licenseID string, err error) {
+	if zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN || a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
+		return
+	}
+	id, perr := zhengzhao.ParseLicenseID(licenseID)
+	if perr != nil && id.TypeCode == "" {
+		return
+	}
+	uerr := l.store.Update(context.WithoutCancel(ctx), func(tx zhengzhao.Tx) error {
+		return tx.AddStats([]zhengzhao.StatDelta{{Day: chinaDate(tx.Now()), Unit: a.Unit.Code, Type: id.TypeCode,
+			Metric: zhengzhao.MetricRefused, N: 1}})
+	})
+	if uerr != nil {
+		l.log.WarnContext(ctx, "count refused read", "unit", a.Unit.Code, "license", licenseID, "err", uerr)
+	}
+}
+
+// maxPeriodDays bounds a supervision period.
+const maxPeriodDays = 5*366 + 1
+
+// statRanges splits the days [from, to] into counter ranges: the days of
+// a partial first month, the whole months, the days of a partial last
+// month. Whole months read one monthly counter instead of ~30 daily ones.
+func statRanges(from, to time.Time) []zhengzhao.StatRange {
+	const d, m = zhengzhao.StatDaily, zhengzhao.StatMonthly
+	day := func(t time.Time) string { return t.Format(zhengzhao.DateLayout) }
+	month := func(t time.Time) string { return t.Format("2006-01") }
+	firstOf := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
+	lastOf := func(t time.Time) time.Time { return firstOf(t).AddDate(0, 1, -1) }
+
+	if firstOf(from).Equal(firstOf(to)) { // within one month
+		if from.Day() == 1 && to.Equal(lastOf(to)) {
+			return []zhengzhao.StatRange{{Granularity: m, From: month(from), To: month(to)}}
+		}
+		return []zhengzhao.StatRange{{Granularity: d, From: day(from), To: day(to)}}
+	}
+	var rs []zhengzhao.StatRange
+	mFrom, mTo := firstOf(from), firstOf(to)
+	if from.Day() != 1 {
+		rs = append(rs, zhengzhao.StatRange{Granularity: d, From: day(from), To: day(lastOf(from))})
+		mFrom = mFrom.AddDate(0, 1, 0)
+	}
+	last := []zhengzhao.StatRange(nil)
+	if !to.Equal(lastOf(to)) {
+		last = []zhengzhao.StatRange{{Granularity: d, From: day(firstOf(to)), To: day(to)}}
+		mTo = mTo.AddDate(0, -1, 0)
+	}
+	if !mFrom.After(mTo) {
+		rs = append(rs, zhengzhao.StatRange{Granularity: m, From: month(mFrom), To: month(mTo)})
+	}
+	return append(rs, last...)
+}
+
+// period parses and checks a supervision period; empty bounds default to
+// the current year up to today (China time).
+func (l *Library) period(fromS, toS string) (from, to time.Time, err error) {
+	today, _ := zhengzhao.ParseDate(chinaDate(l.now()))
+	var fe []zhengzhao.FieldError
+	to = today
+	if toS != "" {
+		if to, err = zhengzhao.ParseDate(toS); err != nil {
+			fe = append(fe, zhengzhao.FieldError{Field: "to", Message: "must be a date YYYY-MM-DD"})
+		}
+	}
+	from = time.Date(to.Year(), 1, 1, 0, 0, 0, 0, time.UTC)
+	if fromS != "" {
+		if from, err = zhengzhao.ParseDate(fromS); err != nil {
+			fe = append(fe, zhengzhao.FieldError{Field: "from", Message: "must be a date YYYY-MM-DD"})
+		}
+	}
+	if len(fe) == 0 {
+		switch {
+		case to.Before(from):
+			fe = append(fe, zhengzhao.FieldError{Field: "to", Message: "must not be before from"})
+		case to.Sub(from) > maxPeriodDays*24*time.Hour:
+			fe = append(fe, zhengzhao.FieldError{Field: "from", Message: "a period is at most 5 years"})
+		}
+	}
+	return from, to, zhengzhao.Invalid("invalid period", fe)
+}
+
+// Supervise returns the supervision figures of a period per unit.
+func (l *Library) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
+	a := zhengzhao.ActorFromContext(ctx)
+	if !isAdmin(a) {
+		if f.Unit == nil || !a.IsUnit(*f.Unit) {
+			if err := requireAdmin(ctx); err != nil {
+				return nil, zhengzhao.Errorf(zhengzhao.ErrorCode(err), "%s; a unit sees only its own figures (unit=<its code>)", zhengzhao.ErrorMessage(err))
+			}
+		}
+	}
+	from, to, err := l.period(f.From, f.To)
+	if err != nil {
+		return nil, err
+	}
+	rep := &zhengzhao.SupervisionReport{From: from.Format(zhengzhao.DateLayout), To: to.Format(zhengzhao.DateLayout), GeneratedAt: l.nowUTC()}
+	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
+		var err error
+		rep.Units, rep.Totals, err = figures(tx, f.Unit, from, to, chinaDate(l.now()))
+		if err != nil {
+			return err
+		}
+		rep.Series, err = series(tx, f.Unit, from, to)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// figures computes the per-unit figures of [from, to] and their totals.
+func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string) ([]zhengzhao.UnitFigures, zhengzhao.UnitFigures, error) {
+	var total zhengzhao.UnitFigures
+	var units []*zhengzhao.Unit
+	if unit != nil {
+		u, err := tx.FindUnitByCode(*unit)
+		if err != nil {
+			return nil, total, err
+		}
+		units = []*zhengzhao.Unit{u}
+	} else {
+		for cursor := ""; ; {
+			us, _, next, err := tx.FindUnits(zhengzhao.UnitFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
+			if err != nil {
+				return nil, total, err
+			}
+			units = append(units, us...)
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+	}
+	byUnit := make(map[string]*zhengzhao.UnitFigures, len(units))
+	out := make([]zhengzhao.UnitFigures, len(units))
+	for i, u := range units {
+		out[i] = zhengzhao.UnitFigures{Unit: zhengzhao.Party{Code: u.Code, Name: u.Name}, Roles: u.Roles}
+		byUnit[u.Code] = &out[i]
+	}
+
+	sums, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Ranges: statRanges(from, to), GroupBy: []string{zhengzhao.StatByUnit}})
+	if err != nil {
+		return nil, total, err
+	}
+	lag, answerDays := map[string]int64{}, map[string]int64{}
+	for _, s := range sums {
+		fg := byUnit[s.Unit]
+		if fg == nil {
+			continue
+		}
+		switch s.Metric {
+		case zhengzhao.MetricIssued:
+			fg.Issued, lag[s.Unit] = s.N, s.Sum
+		case zhengzhao.MetricIssuedOnTime:
+			fg.IssuedOnTime = s.N
+		case zhengzhao.MetricUpdated:
+			fg.Updated = s.N
+		case zhengzhao.MetricRevoked:
+			fg.Revoked = s.N
+		case zhengzhao.MetricUsed:
+			fg.Used = s.N
+		case zhengzhao.MetricRefused:
+			fg.Refused = s.N
+		case zhengzhao.MetricObjectionFiled:
+			fg.ObjectionsFiled = s.N
+		case zhengzhao.MetricObjectionAnswered:
+			fg.ObjectionsAnswered, answerDays[s.Unit] = s.N, s.Sum
+		case zhengzhao.MetricObjectionLate:
+			fg.ObjectionsLate = s.N
+		case zhengzhao.MetricObjectionCorrected:
+			fg.ObjectionsCorrected = s.N
+		case zhengzhao.MetricCheckReviewed:
+			fg.ChecksReviewed = s.N
+		case zhengzhao.MetricCheckFailed:
+			fg.ChecksFailed = s.N
+		}
+	}
+
+	counts, err := tx.CountOpenObjections(today)
+	if err != nil {
+		return nil, total, err
+	}
+	for _, c := range counts {
+		if fg := byUnit[c.Issuer]; fg != nil {
+			fg.ObjectionsOpen, fg.ObjectionsOverdue = int64(c.Open), int64(c.Overdue)
+		}
+	}
+
+	// Catalog completeness: the types that name the unit as an issuer
+	// (or that it defined), and which of them have licenses at all.
+	ever, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Metrics: []string{zhengzhao.MetricIssued},
+		Ranges:  []zhengzhao.StatRange{{Granularity: zhengzhao.StatMonthly, From: "0000-01", To: "9999-12"}},
+		GroupBy: []string{zhengzhao.StatByUnit, zhengzhao.StatByType}})
+	if err != nil {
+		return nil, total, err
+	}
+	hasLicenses := map[[2]string]bool{}
+	for _, s := range ever {
+		hasLicenses[[2]string{s.Unit, s.Type}] = s.N > 0
+	}
+	for cursor := ""; ; {
+		ts, _, next, err := tx.FindLicenseTypes(zhengzhao.LicenseTypeFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
+		if err != nil {
+			return nil, total, err
+		}
+		for _, t := range ts {
+			seen := map[string]bool{}
+			for _, code := range append(append([]string(nil), t.Issuers...), t.Owner) {
+				fg := byUnit[code]
+				if fg == nil || seen[code] {
+					continue
+				}
+				seen[code] = true
+				fg.CatalogTypes++
+				if len(t.Fields) > 0 {
+					fg.TypesWithTemplate++
+				}
+				if hasLicenses[[2]string{code, t.Code}] {
+					fg.TypesWithLicenses++
+				}
+			}
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+
+	contacts, err := tx.CountUnitContacts()
+	if err != nil {
+		return nil, total, err
+	}
+	for code, n := range contacts {
+		if fg := byUnit[code]; fg != nil {
+			fg.Contacts = n
+		}
+	}
+
+	var totalLag, totalAnswer int64
+	for i := range out {
+		fg := &out[i]
+		rates(fg, lag[fg.Unit.Code], answerDays[fg.Unit.Code])
+		totalLag += lag[fg.Unit.Code]
+		totalAnswer += answerDays[fg.Unit.Code]
+		total.Issued += fg.Issued
+		total.IssuedOnTime += fg.IssuedOnTime
+		total.Updated += fg.Updated
+		total.Revoked += fg.Revoked
+		total.Used += fg.Used
+		total.Refused += fg.Refused
+		total.ObjectionsFiled += fg.ObjectionsFiled
+		total.ObjectionsAnswered += fg.ObjectionsAnswered
+		total.ObjectionsLate += fg.ObjectionsLate
+		total.ObjectionsCorrected += fg.ObjectionsCorrected
+		total.ObjectionsOpen += fg.ObjectionsOpen
+		total.ObjectionsOverdue += fg.ObjectionsOverdue
+		total.ChecksReviewed += fg.ChecksReviewed
+		total.ChecksFailed += fg.ChecksFailed
+		total.CatalogTypes += fg.CatalogTypes
+		total.TypesWithTemplate += fg.TypesWithTemplate
+		total.TypesWithLicenses += fg.TypesWithLicenses
+		total.Contacts += fg.Contacts
+	}
+	total.Unit = zhengzhao.Party{Name: "合计 Total"}
+	total.Roles = []zhengzhao.Role{}
+	rates(&total, totalLag, totalAnswer)
+	return out, total, nil
+}
+
+// rates derives the averages and shares of fg.
+func rates(fg *zhengzhao.UnitFigures, lag, answerDays int64) {
+	ratio := func(a, b int64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(int64(float64(a)/float64(b)*1000+0.5)) / 1000
+	}
+	fg.OnTimeRate = ratio(fg.IssuedOnTime, fg.Issued)
+	fg.AvgLagWorkdays = ratio(lag, fg.Issued)
+	fg.AvgAnswerWorkdays = ratio(answerDays, fg.ObjectionsAnswered)
+	fg.CatalogCompleteness = ratio(int64(fg.TypesWithLicenses), int64(fg.CatalogTypes))
+	if fg.Roles == nil {
+		fg.Roles = []zhengzhao.Role{}
+	}
+}
+
+// series returns the chart points of [from, to]: days for a period of at
+// most 62 days, else months (whole months, also at the edges).
+func series(tx zhengzhao.ReadTx, unit *string, from, to time.Time) ([]zhengzhao.SeriesPoint, error) {
+	var (
+		r     zhengzhao.StatRange
+		keys  []string
+		daily = to.Sub(from) <= 61*24*time.Hour
+	)
+	if daily {
+		r = zhengzhao.StatRange{Granularity: zhengzhao.StatDaily, From: from.Format(zhengzhao.DateLayout), To: to.Format(zhengzhao.DateLayout)}
+		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+			keys = append(keys, d.Format(zhengzhao.DateLayout))
+		}
+	} else {
+		r = zhengzhao.StatRange{Granularity: zhengzhao.StatMonthly, From: from.Format("2006-01"), To: to.Format("2006-01")}
+		for d := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); !d.After(to); d = d.AddDate(0, 1, 0) {
+			keys = append(keys, d.Format("2006-01"))
+		}
+	}
+	sums, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Ranges: []zhengzhao.StatRange{r}, GroupBy: []string{zhengzhao.StatByPeriod},
+		Metrics: []string{zhengzhao.MetricIssued, zhengzhao.MetricUsed, zhengzhao.MetricObjectionFiled}})
+	if err != nil {
+		return nil, err
+	}
+	points := make([]zhengzhao.SeriesPoint, len(keys))
+	at := make(map[string]*zhengzhao.SeriesPoint, len(keys))
+	for i, k := range keys {
+		points[i].Period = k
+		at[k] = &points[i]
+	}
+	for _, s := range sums {
+		p := at[s.Period]
+		if p == nil {
+			continue
+		}
+		switch s.Metric {
+		case zhengzhao.MetricIssued:
+			p.Issued = s.N
+		case zhengzhao.MetricUsed:
+			p.Used = s.N
+		case zhengzhao.MetricObjectionFiled:
+			p.Objections = s.N
+		}
+	}
+	return points, nil
+}
+
+// AnnualReport returns the annual assessment of one unit.
+func (l *Library) AnnualReport(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
+	a := zhengzhao.ActorFromContext(ctx)
+	if !isAdmin(a) && !a.IsUnit(unit) {
+		if err := requireAdmin(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if year < 2000 || year > 2100 {
+		return nil, zhengzhao.Invalid("invalid report", []zhengzhao.FieldError{{Field: "year", Message: "must be a year from 2000 to 2100"}})
+	}
+	from, to := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(year, 12, 31, 0, 0, 0, 0, time.UTC)
+	rep := &zhengzhao.AnnualReport{Year: year, GeneratedAt: l.nowUTC(), Checks: []*zhengzhao.RandomCheck{}}
+	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
+		u, err := tx.FindUnitByCode(unit)
+		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
+			return zhengzhao.Errorf(zhengzhao.ENOTFOUND, "no unit %s", unit)
+		} else if err != nil {
+			return err
+		}
+		rep.Unit = zhengzhao.Party{Code: u.Code, Name: u.Name}
+		figs, _, err := figures(tx, &unit, from, to, chinaDate(l.now()))
+		if err != nil {
+			return err
+		}
+		rep.Figures = figs[0]
+		if rep.Monthly, err = series(tx, &unit, from, to); err != nil {
+			return err
+		}
+		cs, err := tx.FindUnitContacts(unit)
+		if err != nil {
+			return err
+		}
+		rep.Contacts = make([]*zhengzhao.UnitContact, len(cs))
+		for i, c := range cs {
+			rep.Contacts[i] = c.Mask()
+		}
+		for cursor := ""; ; {
+			checks, _, next, err := tx.FindRandomChecks(zhengzhao.RandomCheckFilter{Unit: &unit, Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
+			if err != nil {
+				return err
+			}
+			for _, c := range checks {
+				if c.CreatedAt.In(chinaTime).Year() == year {
+					rep.Checks = append(rep.Checks, c)
+				}
+			}
+			if cursor = next; cursor == "" {
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
