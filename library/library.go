@@ -63,6 +63,7 @@ type Library struct {
 
 	mu      sync.Mutex
 	signers map[string]*sign.Signer // active signer by unit code
+	types   sync.Map                // license type code → *zhengzhao.LicenseType (immutable)
 	// integrateMu serialises this process's integrations; the store's tree
 	// head lock serialises them across processes.
 	integrateMu sync.Mutex

@@ -42,17 +42,7 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		}
 	}
 
-	var typ *zhengzhao.LicenseType
-	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
-		if r.Type == "" {
-			return nil
-		}
-		typ, err = tx.FindLicenseTypeByCode(r.Type)
-		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
-			typ, err = nil, nil
-		}
-		return err
-	})
+	typ, err := l.licenseType(ctx, r.Type)
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +89,9 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 					return err
 				}
 			}
-			// A license of the same type and serial at any version means
-			// the serial is taken.
+			// Every version chain starts at 001, so the store's uniqueness
+			// of type, issuer, serial and version tells a taken serial.
 			base := id.Base()
-			if _, n, _, err := tx.FindLicenses(zhengzhao.LicenseFilter{Base: &base, Page: zhengzhao.Page{Limit: 1}}); err != nil {
-				return err
-			} else if n > 0 {
-				return errSerialTaken
-			}
 			if err := tx.CreateLicense(lic); err != nil {
 				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
 					return errSerialTaken
@@ -135,6 +120,30 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		}
 		return lic, nil
 	}
+}
+
+// licenseType returns the catalog entry with the code, or nil when there
+// is none. Entries never change once created, so they are cached.
+func (l *Library) licenseType(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
+	if code == "" {
+		return nil, nil
+	}
+	if t, ok := l.types.Load(code); ok {
+		return t.(*zhengzhao.LicenseType), nil
+	}
+	var t *zhengzhao.LicenseType
+	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+		t, err = tx.FindLicenseTypeByCode(code)
+		return err
+	})
+	switch {
+	case zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	l.types.Store(code, t)
+	return t, nil
 }
 
 var errSerialTaken = &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "serial taken"}
@@ -173,13 +182,13 @@ func (l *Library) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, e
 	if err != nil {
 		return "", err
 	}
-	p, err := sign.SignDocument(s, doc)
+	canon, err := sign.Canonicalize(doc, zhengzhao.UnsignedFields)
 	if err != nil {
 		return "", fmt.Errorf("sign license %s: %w", lic.ID, err)
 	}
-	canon, err := sign.Canonicalize(doc, zhengzhao.UnsignedFields)
+	p, err := sign.SignCanonical(s, canon)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("sign license %s: %w", lic.ID, err)
 	}
 	lic.Proof = p
 	return sha256Hex(canon), nil

@@ -107,6 +107,14 @@ func SignDocument(s *Signer, doc []byte) (*zhengzhao.Proof, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sign document: %w", err)
 	}
+	return SignCanonical(s, msg)
+}
+
+// SignCanonical signs a document already in canonical form (the output of
+// Canonicalize with zhengzhao.UnsignedFields), for callers that also need
+// the canonical bytes, e.g. to record their digest, and should not
+// canonicalize twice.
+func SignCanonical(s *Signer, msg []byte) (*zhengzhao.Proof, error) {
 	if s.cert != nil {
 		var d struct {
 			Issuer struct {
