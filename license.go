@@ -322,6 +322,10 @@ type VerifyResult struct {
 	ID string `json:"id,omitempty"`
 	// SupersededBy names the successor of a superseded version.
 	SupersededBy string `json:"superseded_by,omitempty"`
+	// UnderObjection is true while an objection (异议) to the license is
+	// open with its issuer. It says nothing about the objection's content
+	// and does not change Valid: the license stands until it is corrected.
+	UnderObjection bool `json:"under_objection"`
 	// VerifiedAt is when the check was made.
 	VerifiedAt time.Time `json:"verified_at"`
 }

@@ -16,7 +16,13 @@ type Store interface {
 	// from fn undoes only fn's own changes. Update returns fn's error, or the
 	// commit's; when it returns nil the changes are durable.
 	// fn may run more than once only if it has not been acknowledged; it must
-	// not have effects outside the transaction.
+	// not have effects outside the transaction, and it must not call Update
+	// (that deadlocks). A panic in fn panics again, with the same value, in
+	// the caller's goroutine; the calls committed with it are unaffected.
+	// When Update returns an error that errors.Is ctx.Err(), nothing of fn
+	// was committed; once fn has returned nil, the caller gets the commit's
+	// result, never ctx.Err() for changes that were saved. A Tx stays usable
+	// after one of its methods returns an error.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// View runs fn in a read-only transaction with a consistent snapshot.
 	View(ctx context.Context, fn func(ReadTx) error) error
@@ -107,15 +113,17 @@ type Tx interface {
 	CreateIdempotencyRecord(r *IdempotencyRecord) error
 
 	// AppendAudit appends e to the audit log: it sets e.Index to the next
-	// index (no gaps, even with several servers on one database) and, when
-	// e.Time is zero, e.Time to Now().
+	// index (no gaps, even with several servers on one database) and e.Time
+	// to the stored time: Now() when e.Time is zero, else e.Time in UTC cut
+	// to microseconds. Hash an entry only after appending it.
 	AppendAudit(e *AuditEntry) error
 	// PutTreeNodes stores tree nodes; storing a node again with the same
 	// hash is a no-op.
 	PutTreeNodes(nodes []TreeNode) error
 	// SetTreeHead records the integrated tree head.
 	SetTreeHead(h TreeHead) error
-	// CreateCheckpoint stores a signed checkpoint.
+	// CreateCheckpoint stores a signed checkpoint; ECONFLICT when one of
+	// the same size exists.
 	CreateCheckpoint(c *Checkpoint) error
 
 	// Feature areas keep their writes in their own files.
