@@ -24,10 +24,18 @@ type Actor struct {
 	// HolderIDType and HolderID are set when Kind is ActorHolder.
 	HolderIDType string
 	HolderID     string
+	// ProxyIDType and ProxyID name the person acting for the holder as a
+	// proxy (代办), under the authorization ProxyAuthorization; empty when
+	// the holder acts themself.
+	ProxyIDType        string
+	ProxyID            string
+	ProxyAuthorization string
 }
 
 // ID returns the actor as it is written in audit entries:
-// "admin", "system", "anonymous", "unit:<code>" or "holder:<id type>:<id>".
+// "admin", "system", "anonymous", "unit:<code>", "holder:<id type>:<id>",
+// or, for a proxy acting for a holder,
+// "holder:<id type>:<id>/proxy:<id type>:<id>".
 func (a Actor) ID() string {
 	switch a.Kind {
 	case ActorUnit:
@@ -35,6 +43,9 @@ func (a Actor) ID() string {
 			return "unit:" + a.Unit.Code
 		}
 	case ActorHolder:
+		if a.ProxyID != "" {
+			return "holder:" + a.HolderIDType + ":" + a.HolderID + "/proxy:" + a.ProxyIDType + ":" + a.ProxyID
+		}
 		return "holder:" + a.HolderIDType + ":" + a.HolderID
 	case "":
 		return string(ActorAnonymous)
@@ -46,6 +57,18 @@ func (a Actor) ID() string {
 func (a Actor) IsUnit(code string) bool {
 	return a.Kind == ActorUnit && a.Unit != nil && a.Unit.Code == code
 }
+
+// Holder returns the holder the actor acts as (or for); zero unless Kind
+// is ActorHolder.
+func (a Actor) Holder() HolderRef {
+	if a.Kind != ActorHolder {
+		return HolderRef{}
+	}
+	return HolderRef{IDType: a.HolderIDType, ID: a.HolderID}
+}
+
+// IsProxy reports whether a proxy acts for the holder.
+func (a Actor) IsProxy() bool { return a.Kind == ActorHolder && a.ProxyID != "" }
 
 type actorKey struct{}
 

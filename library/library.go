@@ -44,6 +44,9 @@ type Config struct {
 	// Calendar counts working days for deadlines (default: the official
 	// calendar without corrections).
 	Calendar *calendar.Calendar
+	// ObjectionWorkdays is how many working days an issuer has to answer
+	// an objection (default zhengzhao.DefaultObjectionWorkdays).
+	ObjectionWorkdays int
 }
 
 // Library implements the zhengzhao service interfaces.
@@ -59,6 +62,8 @@ type Library struct {
 	log     *slog.Logger
 	cal     *calendar.Calendar
 
+	objectionDays int
+
 	trust *sign.TrustStore
 
 	mu      sync.Mutex
@@ -67,6 +72,9 @@ type Library struct {
 	// integrateMu serialises this process's integrations; the store's tree
 	// head lock serialises them across processes.
 	integrateMu sync.Mutex
+
+	// holder is the state of the holder area (holder.go).
+	holder holderState
 }
 
 var (
@@ -107,6 +115,9 @@ func New(c Config) (*Library, error) {
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
+	if l.objectionDays = c.ObjectionWorkdays; l.objectionDays <= 0 {
+		l.objectionDays = zhengzhao.DefaultObjectionWorkdays
+	}
 	ts, err := sign.NewTrustStore(c.CA.CertPEM())
 	if err != nil {
 		return nil, fmt.Errorf("library: trust store: %w", err)
@@ -129,7 +140,9 @@ func audit(ctx context.Context, tx zhengzhao.Tx, e zhengzhao.AuditEntry) error {
 	if err := tx.AppendAudit(&e); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
-	return nil
+	// Supervision counts what the audit log records, in the same
+	// transaction (oversight_stats.go).
+	return countAudited(ctx, tx, &e)
 }
 
 // requireAdmin returns EUNAUTHENTICATED for anonymous callers and

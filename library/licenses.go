@@ -104,6 +104,9 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 					return err
 				}
 			}
+			if err := l.deliver(tx, zhengzhao.DeliveryIssued, lic, ""); err != nil { // art. 9
+				return err
+			}
 			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
 				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder)}})
 		})
@@ -391,6 +394,9 @@ func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, id string, 
 	if err := tx.UpdateLicenseLifecycle(cur); err != nil {
 		return err
 	}
+	if err := l.deliver(tx, zhengzhao.DeliveryUpdated, p.lic, p.old); err != nil { // art. 9
+		return err
+	}
 	return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: p.lic.ID, LicenseBase: p.lic.Base(),
 		Subject: p.old, Details: map[string]string{"digest": p.digest, "kid": p.kid, "supersedes": p.old}})
 }
@@ -415,6 +421,9 @@ func (l *Library) RevokeLicense(ctx context.Context, id, reason string) (*zhengz
 		at := tx.Now()
 		lic.Status, lic.RevokedAt, lic.RevocationReason = zhengzhao.StatusRevoked, &at, reason
 		if err := tx.UpdateLicenseLifecycle(lic); err != nil {
+			return err
+		}
+		if err := l.deliver(tx, zhengzhao.DeliveryRevoked, lic, reason); err != nil { // art. 9
 			return err
 		}
 		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRevoke, License: lic.ID, LicenseBase: lic.Base(),
