@@ -21,15 +21,16 @@ var _ zhengzhao.OversightService = (*Library)(nil)
 
 // chinaTime is the zone of deadlines and statistics days: Chinese
 // working days and licenses' dates are Beijing dates.
-var chinaTime = time.FixedZone("CST", 8*3600)
+var chinaTime = zhengzhao.ChinaTime
 
 // chinaDate returns the Beijing date of t.
 func chinaDate(t time.Time) string { return t.In(chinaTime).Format(zhengzhao.DateLayout) }
 
 // dueOn returns the last day on which an objection filed at t is answered
-// on time: n working days after the Beijing date of t.
-func dueOn(t time.Time, n int) string {
-	return calendar.AddWorkdays(t.In(chinaTime), n).Format(zhengzhao.DateLayout)
+// on time: the library's objection deadline in working days after the
+// Beijing date of t.
+func (l *Library) dueOn(t time.Time) string {
+	return l.calendar().AddWorkdays(t.In(chinaTime), l.objectionDays).Format(zhengzhao.DateLayout)
 }
 
 // workdaysSince counts the working days after the Beijing date of from up
@@ -116,7 +117,7 @@ func (l *Library) FileObjection(ctx context.Context, r *zhengzhao.ObjectionReque
 		}
 		now := tx.Now()
 		o.License, o.LicenseBase, o.Type, o.Issuer = lic.ID, base, lic.Type, lic.Issuer.Code
-		o.FiledAt, o.DueOn = now, dueOn(now, l.objectionDays)
+		o.FiledAt, o.DueOn = now, l.dueOn(now)
 		if err := tx.CreateObjection(o); err != nil {
 			return err
 		}
