@@ -32,6 +32,8 @@ func newLoadCommand() *cobra.Command {
 		n, workers  int
 		rawRows     int
 		skipLibrary bool
+		via         string
+		seed        uint64
 	)
 	cmd := &cobra.Command{
 		Use:   "load",
@@ -59,12 +61,23 @@ directory holds the keys; the first run creates them and the demo units.`,
 			}
 			var docs [][]byte
 			if !skipLibrary {
-				rate, sampleDocs, err := loadThroughLibrary(ctx, lib, units, n, workers)
+				var (
+					rate       float64
+					sampleDocs [][]byte
+				)
+				switch via {
+				case "issue":
+					rate, sampleDocs, err = loadThroughLibrary(ctx, lib, units, n, workers)
+				case "import":
+					rate, sampleDocs, err = loadThroughImport(ctx, lib, units, n, seed)
+				default:
+					return fmt.Errorf("--via must be issue or import")
+				}
 				if err != nil {
 					return err
 				}
 				docs = sampleDocs
-				fmt.Printf("library write path: %d licenses at %.0f licenses/s (%d callers)\n", n, rate, workers)
+				fmt.Printf("library write path (%s): %d licenses at %.0f licenses/s\n", via, n, rate)
 			}
 			if rawRows > 0 {
 				if len(docs) == 0 {
@@ -86,6 +99,8 @@ directory holds the keys; the first run creates them and the demo units.`,
 	f.IntVar(&workers, "workers", 64, "concurrent callers")
 	f.IntVar(&rawRows, "raw", 100000, "rows for the raw insert baseline (0: skip)")
 	f.BoolVar(&skipLibrary, "raw-only", false, "skip the library run")
+	f.StringVar(&via, "via", "import", "write path: import (bulk, batched) or issue (one IssueLicense per license from --workers callers)")
+	f.Uint64Var(&seed, "seed", uint64(time.Now().Unix()), "seed of the generated data; serials derive from it, so use a new one per run")
 	return cmd
 }
 
