@@ -59,6 +59,10 @@ type ReadTx interface {
 
 	// FindLicenseByID returns the license with its current lifecycle fields.
 	FindLicenseByID(id string) (*License, error)
+	// FindLicenseStatus returns the license's ID, Type, Issuer.Code, Serial,
+	// Version and lifecycle fields only, without reading the signed
+	// document: the hot path of verification.
+	FindLicenseStatus(id string) (*License, error)
 	// FindLicenses returns matching licenses in the order they were stored.
 	FindLicenses(f LicenseFilter) ([]*License, int, string, error)
 	FindIdempotencyRecord(unit, key string) (*IdempotencyRecord, error)

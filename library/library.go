@@ -69,6 +69,9 @@ type Library struct {
 	mu      sync.Mutex
 	signers map[string]*sign.Signer // active signer by unit code
 	types   sync.Map                // license type code → *zhengzhao.LicenseType (immutable)
+
+	verified *cache[[32]byte, *offlineCheck] // offline checks by document SHA-256
+	proofs   *cache[string, string]          // stored signature value by license ID
 	// integrateMu serialises this process's integrations; the store's tree
 	// head lock serialises them across processes.
 	integrateMu sync.Mutex
@@ -102,6 +105,9 @@ func New(c Config) (*Library, error) {
 		log:     c.Logger,
 		cal:     c.Calendar,
 		signers: map[string]*sign.Signer{},
+
+		verified: newCache[[32]byte, *offlineCheck](verifyCacheSize),
+		proofs:   newCache[string, string](verifyCacheSize),
 	}
 	if l.origin == "" {
 		l.origin = c.LogSigner.Name()

@@ -2,10 +2,25 @@ package library
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
+
+// verifyCacheSize bounds the caches of the verification hot path (per
+// cache, twice this many entries at most).
+const verifyCacheSize = 100_000
+
+// offlineCheck is the part of a verification that depends only on the
+// document's bytes: signature, certificate chain at the signing time, and
+// the parsed fields the online part needs. It is cached by the SHA-256 of
+// the bytes, since the same license is shown and checked many times.
+type offlineCheck struct {
+	signature, trusted bool
+	reasons            []string
+	license            *zhengzhao.License // nil when the bytes are not a license
+}
 
 // VerifyLicense checks a license document offline (signature, issuer
 // certificate chained to the library CA, validity period) and online (the
@@ -13,34 +28,52 @@ import (
 // result with reasons, never an error.
 func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.VerifyResult, error) {
 	now := l.now()
-	var probe map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &probe); err != nil || probe == nil {
-		return nil, zhengzhao.Invalid("invalid document", []zhengzhao.FieldError{{Field: "", Message: "the body must be a license document (a JSON object)"}})
+	key := sha256.Sum256(doc)
+	oc, ok := l.verified.get(key)
+	if !ok {
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal(doc, &probe); err != nil || probe == nil {
+			return nil, zhengzhao.Invalid("invalid document", []zhengzhao.FieldError{{Field: "", Message: "the body must be a license document (a JSON object)"}})
+		}
+		chk := l.trust.VerifyDocument(doc, now)
+		oc = &offlineCheck{signature: chk.Signature, trusted: chk.IssuerTrusted, reasons: chk.Reasons}
+		var lic zhengzhao.License
+		if err := json.Unmarshal(doc, &lic); err != nil {
+			oc.reasons = append(append([]string{}, oc.reasons...), "the document is not a license: "+err.Error())
+		} else {
+			oc.license = &lic
+		}
+		// Without signed_at the chain was checked at now: not cacheable.
+		if oc.license != nil && !oc.license.SignedAt.IsZero() {
+			l.verified.put(key, oc)
+		}
 	}
-	res := &zhengzhao.VerifyResult{Status: zhengzhao.StatusUnknown, Reasons: []string{}, VerifiedAt: now.UTC()}
 
-	chk := l.trust.VerifyDocument(doc, now)
-	res.Checks.Signature = chk.Signature
-	res.Checks.IssuerTrusted = chk.IssuerTrusted
-	res.Reasons = append(res.Reasons, chk.Reasons...)
-
-	var lic zhengzhao.License
-	if err := json.Unmarshal(doc, &lic); err != nil {
-		res.Reasons = append(res.Reasons, "the document is not a license: "+err.Error())
+	res := &zhengzhao.VerifyResult{Status: zhengzhao.StatusUnknown, VerifiedAt: now.UTC(),
+		Checks:  zhengzhao.VerifyChecks{Signature: oc.signature, IssuerTrusted: oc.trusted},
+		Reasons: append([]string{}, oc.reasons...)}
+	lic := oc.license
+	if lic == nil {
 		return res, nil
 	}
 	res.ID = lic.ID
 	res.Checks.InValidityPeriod = lic.InValidityPeriod(now)
 	if !res.Checks.InValidityPeriod {
-		res.Reasons = append(res.Reasons, "today is outside the validity period "+validity(&lic))
+		res.Reasons = append(res.Reasons, "today is outside the validity period "+validity(lic))
 	}
 
-	var stored *zhengzhao.License
+	var (
+		stored     *zhengzhao.License
+		proofValue string
+	)
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
-		if stored, err = tx.FindLicenseByID(lic.ID); err != nil {
+		if stored, err = tx.FindLicenseStatus(lic.ID); err != nil {
 			return err
 		}
-		res.UnderObjection, err = tx.HasOpenObjection(stored.Base())
+		if res.UnderObjection, err = tx.HasOpenObjection(stored.Base()); err != nil {
+			return err
+		}
+		proofValue, err = l.storedProof(tx, lic.ID)
 		return err
 	})
 	switch {
@@ -49,9 +82,14 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 	case err != nil:
 		return nil, err
 	default:
+		same := lic.Proof != nil && lic.Proof.Value == proofValue
+		if same {
+			// The validity dates are signed content: with the same
+			// signature, the document's dates are the library's.
+			stored.ValidFrom, stored.ValidUntil = lic.ValidFrom, lic.ValidUntil
+		}
 		res.Status = stored.StatusAt(now)
 		res.SupersededBy = stored.SupersededBy
-		same := lic.Proof != nil && stored.Proof != nil && lic.Proof.Value == stored.Proof.Value
 		switch {
 		case !same:
 			res.Reasons = append(res.Reasons, "the document is not the one the library holds for "+lic.ID)
@@ -71,6 +109,24 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 	}
 	res.Valid = res.Checks.Signature && res.Checks.IssuerTrusted && res.Checks.InValidityPeriod && res.Checks.Current
 	return res, nil
+}
+
+// storedProof returns the signature value the library holds for a license
+// ID. A version's signed content never changes, so it is cached.
+func (l *Library) storedProof(tx zhengzhao.ReadTx, id string) (string, error) {
+	if v, ok := l.proofs.get(id); ok {
+		return v, nil
+	}
+	full, err := tx.FindLicenseByID(id)
+	if err != nil {
+		return "", err
+	}
+	var v string
+	if full.Proof != nil {
+		v = full.Proof.Value
+	}
+	l.proofs.put(id, v)
+	return v, nil
 }
 
 func validity(l *zhengzhao.License) string {

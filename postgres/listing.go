@@ -45,3 +45,18 @@ func (t *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zhengz
 	}
 	return out, nil
 }
+
+// FindLicenseStatus returns a license's identity and lifecycle columns
+// without reading its document.
+func (t *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
+	const op = "postgres.FindLicenseStatus"
+	l := zhengzhao.License{ID: id}
+	err := t.q.QueryRow(t.ctx, `SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
+		FROM licenses WHERE id = $1`, id).
+		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &l.RevokedAt, &l.RevocationReason)
+	if err != nil {
+		return nil, findErr(op, err, "license %s not found", id)
+	}
+	l.RevokedAt = utcPtr(l.RevokedAt)
+	return &l, nil
+}

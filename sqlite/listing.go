@@ -66,3 +66,23 @@ func (tx *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zheng
 	}
 	return out, nil
 }
+
+// FindLicenseStatus returns a license's identity and lifecycle columns
+// without decoding its document.
+func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
+	const op = "sqlite.FindLicenseStatus"
+	var (
+		l       = zhengzhao.License{ID: id}
+		revoked sql.NullString
+	)
+	err := tx.queryRow(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
+		FROM licenses WHERE id = ?`, id).
+		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &revoked, &l.RevocationReason)
+	if err != nil {
+		return nil, notFound(op, err, "license %s not found", id)
+	}
+	if l.RevokedAt, err = parseNullTime(revoked); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return &l, nil
+}

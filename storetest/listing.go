@@ -81,4 +81,31 @@ var listingTests = []test{
 			return nil
 		})
 	}},
+	{"FindLicenseStatus", func(t *testing.T, s zhengzhao.Store) {
+		c := seedCatalog(t, s)
+		valid := newLicense(c.types[0], c.issuers[0], "S1", 1, c.holders[0])
+		revoked := newLicense(c.types[0], c.issuers[0], "S2", 1, c.holders[0])
+		revoked.Status, revoked.RevokedAt, revoked.RevocationReason = zhengzhao.StatusRevoked, ptr(at(time.Hour)), "注销"
+		superseded := newLicense(c.types[1], c.issuers[1], "S3", 1, c.holders[1])
+		superseded.Status, superseded.SupersededBy = zhengzhao.StatusSuperseded, newLicense(c.types[1], c.issuers[1], "S3", 2, c.holders[1]).ID
+		createLicenses(t, s, valid, revoked, superseded)
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			for _, want := range []*zhengzhao.License{valid, revoked, superseded} {
+				got, err := tx.FindLicenseStatus(want.ID)
+				if err != nil {
+					t.Errorf("FindLicenseStatus(%s): %v", want.ID, err)
+					continue
+				}
+				w := &zhengzhao.License{ID: want.ID, Type: want.Type, Issuer: zhengzhao.Party{Code: want.Issuer.Code}, Serial: want.Serial,
+					Version: want.Version, Status: want.Status, SupersededBy: want.SupersededBy, RevokedAt: want.RevokedAt, RevocationReason: want.RevocationReason}
+				if d := diff(w, got); d != "" {
+					t.Errorf("FindLicenseStatus(%s) (-want +got):\n%s", want.ID, d)
+				}
+			}
+			if _, err := tx.FindLicenseStatus("1.2.156.3005.2.nothing"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+				t.Errorf("FindLicenseStatus of an unknown ID: %v, want not_found", err)
+			}
+			return nil
+		})
+	}},
 }
