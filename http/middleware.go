@@ -157,11 +157,12 @@ func (s *Server) recoverPanic(next nethttp.Handler) nethttp.Handler {
 // Content-Length is too large, or when a handler reads past the limit.
 func (s *Server) limitBody(next nethttp.Handler) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		if r.ContentLength > s.bodyLimit {
-			s.error(w, r, errTooLarge(s.bodyLimit))
+		limit := s.bodyLimitFor(r) // the aggregation uploads have their own (aggregation.go)
+		if r.ContentLength > limit {
+			s.error(w, r, errTooLarge(limit))
 			return
 		}
-		r.Body = nethttp.MaxBytesReader(w, r.Body, s.bodyLimit)
+		r.Body = nethttp.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
