@@ -67,6 +67,10 @@ func (tx *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zheng
 	return out, nil
 }
 
+// qFindLicenseStatus runs on every verification: prepared once.
+var qFindLicenseStatus = prepared(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
+	FROM licenses WHERE id = ?`)
+
 // FindLicenseStatus returns a license's identity and lifecycle columns
 // without decoding its document.
 func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
@@ -75,8 +79,7 @@ func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
 		l       = zhengzhao.License{ID: id}
 		revoked sql.NullString
 	)
-	err := tx.queryRow(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
-		FROM licenses WHERE id = ?`, id).
+	err := tx.queryRow(qFindLicenseStatus, id).
 		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &revoked, &l.RevocationReason)
 	if err != nil {
 		return nil, notFound(op, err, "license %s not found", id)
