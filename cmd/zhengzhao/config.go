@@ -30,6 +30,9 @@ type Config struct {
 	Origin string
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// CalendarFile names a file of working-day corrections (see
+	// calendar.ParseOverrides); empty means the official data only.
+	CalendarFile string
 }
 
 // DefaultConfig returns the defaults: loopback, ./zhengzhao-data, SQLite.

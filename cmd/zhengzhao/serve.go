@@ -18,6 +18,7 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
+	"github.com/zhengzhao-project/zhengzhao/calendar"
 	"github.com/zhengzhao-project/zhengzhao/demo"
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
@@ -205,10 +206,17 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Li
 	if err != nil {
 		return nil, fmt.Errorf("audit log key: %w", err)
 	}
+	var cal *calendar.Calendar
+	if c.CalendarFile != "" {
+		if cal, err = calendar.LoadFile(c.CalendarFile); err != nil {
+			return nil, err
+		}
+		log.Info("working-day corrections loaded", "file", c.CalendarFile, "days", len(cal.Overrides))
+	}
 	return library.New(library.Config{
 		Store: store, CA: ca, Sealer: sealer,
 		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
-		Logger: log,
+		Logger: log, Calendar: cal,
 	})
 }
 
@@ -332,5 +340,6 @@ func newServeCommand() *cobra.Command {
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
 	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
+	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	return cmd
 }
