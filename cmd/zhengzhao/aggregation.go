@@ -236,7 +236,7 @@ func newOutageCommand() *cobra.Command {
 	}
 
 	var (
-		c                        = DefaultConfig()
+		c                       = DefaultConfig()
 		issuer, start, end, why string
 	)
 	record := &cobra.Command{

@@ -235,11 +235,11 @@ func writeReport(path string, fill func(w *csv.Writer) error) error {
 // importProgress shows an import's progress: a bar with rate and ETA on a
 // terminal, slog lines otherwise.
 type importProgress struct {
-	mu      sync.Mutex
-	bar     *progressbar.ProgressBar
-	log     *slog.Logger
-	start   time.Time
-	last    time.Time
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	log   *slog.Logger
+	start time.Time
+	last  time.Time
 	// firstRows and firstAt are the job's rows at its first batch in this
 	// run, from which the rate is measured (a resumed job starts late).
 	firstRows int64
