@@ -51,6 +51,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the build version reported by /healthz and /readyz.
 	Version string
+	// ReportFont is a TrueType font with CJK glyphs for PDF reports
+	// (report.DefaultFont); empty disables PDF reports.
+	ReportFont string
 }
 
 // Server is the HTTP server of the API.
@@ -71,6 +74,9 @@ type Server struct {
 	ready     func(ctx context.Context) error
 	logger    *slog.Logger
 	version   string
+
+	reportFont    string
+	adminSessions adminSessions // the supervision pages' sign-in (oversight_pages.go)
 
 	handler  nethttp.Handler
 	server   *nethttp.Server
@@ -93,6 +99,7 @@ func NewServer(c Config) *Server {
 		ready:       c.Ready,
 		logger:      c.Logger,
 		version:     c.Version,
+		reportFont:  c.ReportFont,
 	}
 	if c.AdminToken != "" {
 		s.adminHash = sha256.Sum256([]byte(c.AdminToken))
