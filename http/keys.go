@@ -65,6 +65,18 @@ func (s *Server) handleKeys(w nethttp.ResponseWriter, r *nethttp.Request) {
 		for _, k := range keys {
 			writePEM(&b, k.CertPEM)
 		}
+		// The library's display-token keys, so that QR tokens verify
+		// offline too (zhengzhao verify --token).
+		if s.holders != nil {
+			dks, err := s.holders.FindDisplayKeys(r.Context())
+			if err != nil {
+				s.error(w, r, err)
+				return
+			}
+			for _, k := range dks {
+				writePEM(&b, k.CertPEM)
+			}
+		}
 		w.Header().Set("Content-Type", mediaPEM)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		_, _ = w.Write([]byte(b.String()))

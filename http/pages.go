@@ -57,11 +57,14 @@ func loadPages() (map[string]*template.Template, error) {
 	pagesOnce.Do(func() {
 		pages = map[string]*template.Template{}
 		names, _ := fs.Glob(pageFS, "html/*.html")
+		// Files named _*.html hold partial templates shared by every page.
+		partials, _ := fs.Glob(pageFS, "html/_*.html")
 		for _, name := range names {
-			if name == "html/layout.html" {
+			if name == "html/layout.html" || strings.HasPrefix(name, "html/_") {
 				continue
 			}
-			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(pageFS, "html/layout.html", name)
+			files := append(append([]string{"html/layout.html"}, partials...), name)
+			t, err := template.New("layout.html").Funcs(pageFuncs).ParseFS(pageFS, files...)
 			if err != nil {
 				pagesErr = err
 				return

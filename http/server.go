@@ -37,6 +37,8 @@ type Config struct {
 	Aggregation zhengzhao.AggregationService
 	Oversight   zhengzhao.OversightService
 	Holders     zhengzhao.HolderService
+	// Holder configures the holder area's sign-in and pages.
+	Holder HolderConfig
 
 	// AdminToken is the administrator's bearer token. An empty token
 	// disables administrator access over HTTP.
@@ -67,6 +69,8 @@ type Server struct {
 	aggregation zhengzhao.AggregationService
 	oversight   zhengzhao.OversightService
 	holders     zhengzhao.HolderService
+	holderCfg   HolderConfig
+	oidc        *oidcClient
 
 	adminHash [sha256.Size]byte // SHA-256 of the admin token; zero when disabled
 	hasAdmin  bool
@@ -95,6 +99,7 @@ func NewServer(c Config) *Server {
 		aggregation: c.Aggregation,
 		oversight:   c.Oversight,
 		holders:     c.Holders,
+		holderCfg:   c.Holder,
 		bodyLimit:   c.BodyLimit,
 		ready:       c.Ready,
 		logger:      c.Logger,
@@ -114,6 +119,7 @@ func NewServer(c Config) *Server {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	s.oidc = newOIDCClient(c.Holder.OIDC, c.Holder.BaseURL)
 	s.handler = s.buildHandler()
 	s.server = &nethttp.Server{
 		Handler:           s.handler,
@@ -325,7 +331,7 @@ func (s *Server) authenticate(next nethttp.Handler) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		header, ok := r.Header["Authorization"]
 		if !ok {
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, s.sessionActor(r)) // a holder's session cookie, if any
 			return
 		}
 		actor, err := s.actor(r.Context(), header)

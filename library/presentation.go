@@ -188,7 +188,12 @@ func (l *Library) ensureDisplayTrust(ctx context.Context, handle [zhengzhao.Disp
 }
 
 // FindDisplayKeys lists the display keys' public parts.
+// The first call makes the first key, so that the published trust bundle
+// always holds the key that will sign the next token.
 func (l *Library) FindDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey, error) {
+	if _, err := l.displaySigner(ctx); err != nil {
+		return nil, err
+	}
 	keys, err := l.loadDisplayKeys(ctx)
 	for _, k := range keys {
 		k.PrivateKey = nil

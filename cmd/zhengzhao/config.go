@@ -30,6 +30,8 @@ type Config struct {
 	Origin string
 	// LogFormat is "text" or "json".
 	LogFormat string
+	// Holder configures the holder area (holder.go).
+	Holder HolderConfig
 	// CalendarFile names a file of working-day corrections (see
 	// calendar.ParseOverrides); empty means the official data only.
 	CalendarFile string
@@ -44,6 +46,7 @@ func DefaultConfig() Config {
 		BodyLimit:          1 << 20,
 		Origin:             "zhengzhao.local/audit",
 		LogFormat:          "text",
+		Holder:             defaultHolderConfig(),
 	}
 }
 

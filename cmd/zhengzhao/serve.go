@@ -92,9 +92,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
 	m.URL = "http://" + displayAddr(ln.Addr())
+	holderCfg := m.holderSetup(m.URL)
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Oversight: lib, Holders: lib,
+		Aggregation: lib, Oversight: lib, Holders: lib, Holder: holderCfg,
 		AdminToken: m.AdminToken,
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),
@@ -104,6 +105,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
 	go lib.RunCheckpointer(bg, c.CheckpointInterval)
+	go lib.RunNotifier(bg, 5*time.Second)
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Logger.Info("serving", "url", m.URL, "data", c.DataDir, "db", storeName(c))
@@ -340,6 +342,7 @@ func newServeCommand() *cobra.Command {
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
 	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
+	addHolderFlags(f, &m.Config.Holder)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	return cmd
 }

@@ -1,0 +1,48 @@
+package http
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+
+	"github.com/yeqown/go-qrcode/v2"
+	"github.com/yeqown/go-qrcode/writer/standard"
+)
+
+// maxQRVersion is the largest QR version a display URL may need: phone
+// cameras read a version-10 symbol at level M from a screen at arm's length.
+const maxQRVersion = 10
+
+// nopCloser lets a bytes.Buffer be the writer's io.WriteCloser.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// qrPNG encodes text as a QR code at error correction level M, byte mode,
+// as a PNG with module size px and a quiet zone of four modules. It returns
+// the PNG and the symbol's version.
+func qrPNG(text string, px uint8) ([]byte, int, error) {
+	q, err := qrcode.NewWith(text, qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium),
+		qrcode.WithEncodingMode(qrcode.EncModeByte))
+	if err != nil {
+		return nil, 0, fmt.Errorf("qr code: %w", err)
+	}
+	var buf bytes.Buffer
+	// PNG_FORMAT: without it the writer emits JPEG whatever the name says.
+	w := standard.NewWithWriter(nopCloser{&buf}, standard.WithBuiltinImageEncoder(standard.PNG_FORMAT),
+		standard.WithQRWidth(px), standard.WithBorderWidth(int(px)*4))
+	if err := q.Save(w); err != nil {
+		return nil, 0, fmt.Errorf("qr code: %w", err)
+	}
+	return buf.Bytes(), (q.Dimension() - 17) / 4, nil
+}
+
+// qrDataURL returns the QR code of text as a data: URL for an <img>.
+func qrDataURL(text string) (string, int, error) {
+	png, v, err := qrPNG(text, 8)
+	if err != nil {
+		return "", 0, err
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), v, nil
+}
