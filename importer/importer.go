@@ -108,7 +108,11 @@ func NewReader(r io.Reader, o Options, known func(string) bool) (*Reader, error)
 	default:
 		return nil, fieldErr("format", "must be csv or jsonl")
 	}
-	enc, err := detectEncoding(br, o.Encoding)
+	given := o.Encoding
+	if o.Format == zhengzhao.FormatJSONL {
+		given = zhengzhao.EncodingUTF8 // never guessed: a bad byte is the line's problem (found by FuzzParseJSONL)
+	}
+	enc, err := detectEncoding(br, given)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +219,12 @@ func (r *Reader) nextJSON() (*Row, error) {
 		if errors.Is(err, io.EOF) && len(line) == 0 {
 			return nil, io.EOF
 		}
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, errLineTooLong) {
+		if errors.Is(err, errLineTooLong) {
+			r.num++
+			return &Row{Num: r.num, Values: map[string]any{},
+				Problems: []zhengzhao.FieldError{{Message: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}}}, nil
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
 			return nil, err
 		}
 		trimmed := bytes.TrimSpace(line)
@@ -227,10 +236,6 @@ func (r *Reader) nextJSON() (*Row, error) {
 		}
 		r.num++
 		row := &Row{Num: r.num, Values: map[string]any{}}
-		if errors.Is(err, errLineTooLong) {
-			row.Problems = append(row.Problems, zhengzhao.FieldError{Message: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)})
-			return row, nil
-		}
 		if !utf8.Valid(trimmed) {
 			row.Problems = append(row.Problems, zhengzhao.FieldError{Message: "is not valid UTF-8"})
 			return row, nil
