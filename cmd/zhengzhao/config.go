@@ -4,6 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // Config is the server's configuration. Flags and environment variables
@@ -35,6 +38,15 @@ type Config struct {
 	// CalendarFile names a file of working-day corrections (see
 	// calendar.ParseOverrides); empty means the official data only.
 	CalendarFile string
+	// ObjectionWorkdays is how many working days an issuer has to answer
+	// an objection (Measures art. 23).
+	ObjectionWorkdays int
+	// ReportFont is the TrueType font of PDF reports; PDF reports are off
+	// when it cannot be read.
+	ReportFont string
+	// Now is the library's clock; nil means time.Now. Tests move it to
+	// check deadlines.
+	Now func() time.Time
 }
 
 // DefaultConfig returns the defaults: loopback, ./zhengzhao-data, SQLite.
@@ -46,6 +58,8 @@ func DefaultConfig() Config {
 		BodyLimit:          1 << 20,
 		Origin:             "zhengzhao.local/audit",
 		LogFormat:          "text",
+		ObjectionWorkdays:  zhengzhao.DefaultObjectionWorkdays,
+		ReportFont:         report.DefaultFont,
 		Holder:             defaultHolderConfig(),
 	}
 }

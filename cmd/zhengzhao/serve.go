@@ -101,6 +101,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Ready:      readiness(store),
 		Logger:     m.Logger,
 		Version:    version,
+		ReportFont: reportFont(c, m.Logger),
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -218,7 +219,7 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Li
 	return library.New(library.Config{
 		Store: store, CA: ca, Sealer: sealer,
 		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
-		Logger: log, Calendar: cal,
+		Logger: log, Calendar: cal, ObjectionWorkdays: c.ObjectionWorkdays, Now: c.Now,
 	})
 }
 
@@ -343,6 +344,7 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
 	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
 	addHolderFlags(f, &m.Config.Holder)
+	addOversightFlags(f, &m.Config)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	return cmd
 }
