@@ -14,24 +14,28 @@ import (
 )
 
 func newVerifyCommand() *cobra.Command {
-	var keys string
+	var keys, token string
 	cmd := &cobra.Command{
-		Use:   "verify LICENSE.json --keys KEYS.pem",
+		Use:   "verify (LICENSE.json | --token TOKEN) --keys KEYS.pem",
 		Short: "Verify a license document offline, with no server",
 		Long: `Verify checks a license document without contacting a server: the
 signature over its canonical JSON (RFC 8785), that the signing certificate
 chains to a trusted CA in KEYS.pem (as served by GET /v1/keys?format=pem)
 and belongs to the document's issuer, and that today lies in its validity
 period. Whether it has been revoked or superseded since can only be checked
-online (POST /v1/verify). Exit status: 0 valid, 1 invalid, 2 error.`,
-		Args: cobra.ExactArgs(1),
+online (POST /v1/verify). With --token it checks a display token (the QR
+code of a shown license, or its URL) instead: its signature by a display
+key certified by the CA, and its expiry. Exit status: 0 valid, 1 invalid,
+2 error.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if token != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if keys == "" {
 				return fmt.Errorf("--keys is required: a PEM bundle of trusted certificates")
-			}
-			doc, err := readInput(args[0], cmd.InOrStdin())
-			if err != nil {
-				return err
 			}
 			bundle, err := os.ReadFile(keys)
 			if err != nil {
@@ -41,6 +45,16 @@ online (POST /v1/verify). Exit status: 0 valid, 1 invalid, 2 error.`,
 			if err != nil {
 				return fmt.Errorf("keys %s: %w", keys, err)
 			}
+			if token != "" {
+				if verifyTokenOffline(cmd.OutOrStdout(), ts, token, time.Now()) {
+					return nil
+				}
+				return exitError{1}
+			}
+			doc, err := readInput(args[0], cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
 			if verifyOffline(cmd.OutOrStdout(), ts, doc, time.Now()) {
 				return nil
 			}
@@ -48,6 +62,7 @@ online (POST /v1/verify). Exit status: 0 valid, 1 invalid, 2 error.`,
 		},
 	}
 	cmd.Flags().StringVar(&keys, "keys", "", "PEM bundle of trusted CA and issuer certificates")
+	cmd.Flags().StringVar(&token, "token", "", "a display token (or the URL of its QR code) to check instead of a license document")
 	return cmd
 }
 
