@@ -94,6 +94,7 @@ type ReadTx interface {
 	AggregationReadTx
 	OversightReadTx
 	HolderReadTx
+	UseReadTx
 }
 
 // Tx reads and writes the library's state. Create methods return ECONFLICT
@@ -134,6 +135,7 @@ type Tx interface {
 	AggregationTx
 	OversightTx
 	HolderTx
+	UseTx
 }
 
 // IdempotencyRecord remembers the license an Idempotency-Key produced, so

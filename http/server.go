@@ -37,6 +37,7 @@ type Config struct {
 	Aggregation zhengzhao.AggregationService
 	Oversight   zhengzhao.OversightService
 	Holders     zhengzhao.HolderService
+	Use         zhengzhao.UseService
 	// Holder configures the holder area's sign-in and pages.
 	Holder HolderConfig
 
@@ -69,6 +70,7 @@ type Server struct {
 	aggregation zhengzhao.AggregationService
 	oversight   zhengzhao.OversightService
 	holders     zhengzhao.HolderService
+	use         zhengzhao.UseService
 	holderCfg   HolderConfig
 	oidc        *oidcClient
 
@@ -99,6 +101,7 @@ func NewServer(c Config) *Server {
 		aggregation: c.Aggregation,
 		oversight:   c.Oversight,
 		holders:     c.Holders,
+		use:         c.Use,
 		holderCfg:   c.Holder,
 		bodyLimit:   c.BodyLimit,
 		ready:       c.Ready,
@@ -190,6 +193,7 @@ func (s *Server) routes() []route {
 	r = append(r, s.aggregationRoutes()...)
 	r = append(r, s.oversightRoutes()...)
 	r = append(r, s.holderRoutes()...)
+	r = append(r, s.useRoutes()...)
 	r = append(r, s.pageRoutes()...)
 	return r
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Aggregation", aggregationTests},
 		{"Oversight", oversightTests},
 		{"Holder", holderTests},
+		{"Use", useTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,4 @@
+package storetest
+
+// useTests pin down the stores' UseReadTx and UseTx.
+var useTests []test
