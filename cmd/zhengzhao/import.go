@@ -153,14 +153,14 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 		if o.issuer == "" {
 			return errors.New("--issuer is required with --data or --db")
 		}
-		store, err := openStore(ctx, o.config, log)
-		if err != nil {
-			return err
+		store, serr := openStore(ctx, o.config, log)
+		if serr != nil {
+			return serr
 		}
 		defer store.Close()
-		lib, err := openLibrary(o.config, store, log)
-		if err != nil {
-			return err
+		lib, lerr := openLibrary(o.config, store, log)
+		if lerr != nil {
+			return lerr
 		}
 		spec.Progress = prog.job
 		sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
