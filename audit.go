@@ -8,6 +8,8 @@ import "time"
 const (
 	ActionUnitCreate        = "unit.create"
 	ActionUnitKeyCreate     = "unit.key.create"
+	ActionUnitKeyRevoke     = "unit.key.revoke"
+	ActionSigningKeyRotate  = "signing_key.rotate"
 	ActionSigningKeyCreate  = "signing_key.create"
 	ActionLicenseTypeCreate = "license_type.create"
 	ActionLicenseIssue      = "license.issue"

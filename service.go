@@ -21,6 +21,16 @@ type UnitService interface {
 	// Authenticate returns the unit whose API key secret is given.
 	// EUNAUTHENTICATED.
 	Authenticate(ctx context.Context, secret string) (*Unit, error)
+	// FindUnitKeys lists a unit's API keys, never their secrets (admin
+	// only). ENOTFOUND, EFORBIDDEN.
+	FindUnitKeys(ctx context.Context, unit string) ([]*UnitKey, error)
+	// RevokeUnitKey revokes one of a unit's API keys at once (admin only):
+	// a leaked key stops working. ENOTFOUND, EFORBIDDEN.
+	RevokeUnitKey(ctx context.Context, unit, id string) (*UnitKey, error)
+	// RotateSigningKey gives an issuing unit a new signing key and
+	// certificate (admin only); licenses signed with the old key still
+	// verify. EINVALID (not an issuer), ENOTFOUND, EFORBIDDEN.
+	RotateSigningKey(ctx context.Context, unit string) (*SigningKey, error)
 }
 
 // CatalogService manages the catalog of license types (art. 7).

@@ -104,6 +104,10 @@ type Tx interface {
 
 	CreateUnit(u *Unit) error
 	CreateUnitKey(k *UnitKey) error
+	// RevokeUnitKey marks a unit's key revoked at the given time; revoking
+	// a revoked key keeps the first time. ENOTFOUND when the unit has no
+	// such key.
+	RevokeUnitKey(unit, id string, at time.Time) error
 	CreateSigningKey(k *SigningKey) error
 	// DeactivateSigningKeys marks every key of the unit inactive.
 	DeactivateSigningKeys(unit string) error

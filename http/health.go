@@ -90,7 +90,14 @@ func mergeInto(doc map[string]any, key string, add map[string]any, source string
 		doc[key] = dst
 	}
 	for k, v := range add {
-		if _, dup := dst[k]; dup {
+		old, dup := dst[k]
+		if dup && key == "paths" {
+			// A fragment may add operations to a path of the core document.
+			ops, _ := old.(map[string]any)
+			mergeInto(map[string]any{"ops": ops}, "ops", v.(map[string]any), source+": path "+k)
+			continue
+		}
+		if dup {
 			panic(fmt.Sprintf("%s: %s %q is defined twice", source, key, k))
 		}
 		dst[k] = v

@@ -209,6 +209,9 @@ func (s *Server) coreRoutes() []route {
 		{method: "GET", path: "/v1/units", auth: true, query: withPage("role"), handler: s.handleListUnits},
 		{method: "GET", path: "/v1/units/{code}", auth: true, handler: s.handleGetUnit},
 		{method: "POST", path: "/v1/units/{code}/keys", auth: true, handler: s.handleCreateUnitKey},
+		{method: "GET", path: "/v1/units/{code}/keys", auth: true, handler: s.handleListUnitKeys},
+		{method: "POST", path: "/v1/units/{code}/keys/{id}/revoke", auth: true, handler: s.handleRevokeUnitKey},
+		{method: "POST", path: "/v1/units/{code}/signing-keys", auth: true, handler: s.handleRotateSigningKey},
 
 		{method: "POST", path: "/v1/license-types", auth: true, handler: s.handleCreateLicenseType},
 		{method: "GET", path: "/v1/license-types", query: withPage("public_only", "issuer"), handler: s.handleListLicenseTypes},

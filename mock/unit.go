@@ -15,6 +15,25 @@ type UnitService struct {
 	FindUnitsFn      func(ctx context.Context, f zhengzhao.UnitFilter) ([]*zhengzhao.Unit, int, string, error)
 	CreateUnitKeyFn  func(ctx context.Context, unit string) (string, *zhengzhao.UnitKey, error)
 	AuthenticateFn   func(ctx context.Context, secret string) (*zhengzhao.Unit, error)
+
+	FindUnitKeysFn     func(ctx context.Context, unit string) ([]*zhengzhao.UnitKey, error)
+	RevokeUnitKeyFn    func(ctx context.Context, unit, id string) (*zhengzhao.UnitKey, error)
+	RotateSigningKeyFn func(ctx context.Context, unit string) (*zhengzhao.SigningKey, error)
+}
+
+// FindUnitKeys calls FindUnitKeysFn.
+func (s *UnitService) FindUnitKeys(ctx context.Context, unit string) ([]*zhengzhao.UnitKey, error) {
+	return s.FindUnitKeysFn(ctx, unit)
+}
+
+// RevokeUnitKey calls RevokeUnitKeyFn.
+func (s *UnitService) RevokeUnitKey(ctx context.Context, unit, id string) (*zhengzhao.UnitKey, error) {
+	return s.RevokeUnitKeyFn(ctx, unit, id)
+}
+
+// RotateSigningKey calls RotateSigningKeyFn.
+func (s *UnitService) RotateSigningKey(ctx context.Context, unit string) (*zhengzhao.SigningKey, error) {
+	return s.RotateSigningKeyFn(ctx, unit)
 }
 
 // CreateUnit calls CreateUnitFn.

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -59,4 +61,17 @@ func (t *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
 	}
 	l.RevokedAt = utcPtr(l.RevokedAt)
 	return &l, nil
+}
+
+// RevokeUnitKey marks a unit's key revoked; the first revocation time stays.
+func (t *Tx) RevokeUnitKey(unit, id string, at time.Time) error {
+	const op = "postgres.RevokeUnitKey"
+	n, err := t.exec(op, "", `UPDATE unit_keys SET revoked_at = coalesce(revoked_at, $1) WHERE unit = $2 AND id = $3`, at, unit, id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return zhengzhao.Errorf(zhengzhao.ENOTFOUND, "unit %s has no key %s", unit, id)
+	}
+	return nil
 }

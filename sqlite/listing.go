@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -88,4 +89,19 @@ func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	return &l, nil
+}
+
+// RevokeUnitKey marks a unit's key revoked; the first revocation time stays.
+func (tx *Tx) RevokeUnitKey(unit, id string, at time.Time) error {
+	const op = "sqlite.RevokeUnitKey"
+	res, err := tx.exec(`UPDATE unit_keys SET revoked_at = coalesce(revoked_at, ?) WHERE unit = ? AND id = ?`, formatTime(at), unit, id)
+	if err != nil {
+		return mapErr(op, err, "")
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	} else if n == 0 {
+		return zhengzhao.Errorf(zhengzhao.ENOTFOUND, "unit %s has no key %s", unit, id)
+	}
+	return nil
 }

@@ -108,4 +108,34 @@ var listingTests = []test{
 			return nil
 		})
 	}},
+	{"RevokeUnitKey", func(t *testing.T, s zhengzhao.Store) {
+		u := newUnit(1)
+		k := &zhengzhao.UnitKey{ID: "key-1", Unit: u.Code, Hash: []byte("hash-1"), CreatedAt: at(0)}
+		update(t, s, func(tx zhengzhao.Tx) error {
+			if err := tx.CreateUnit(u); err != nil {
+				return err
+			}
+			return tx.CreateUnitKey(k)
+		})
+		update(t, s, func(tx zhengzhao.Tx) error { return tx.RevokeUnitKey(u.Code, k.ID, at(time.Hour)) })
+		update(t, s, func(tx zhengzhao.Tx) error { return tx.RevokeUnitKey(u.Code, k.ID, at(2*time.Hour)) }) // the first time stays
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			got, err := tx.FindUnitKeyByHash(k.Hash)
+			if err != nil {
+				return err
+			}
+			if got.RevokedAt == nil || !got.RevokedAt.Equal(at(time.Hour)) {
+				t.Errorf("RevokedAt = %v, want %v", got.RevokedAt, at(time.Hour))
+			}
+			return nil
+		})
+		err := s.Update(t.Context(), func(tx zhengzhao.Tx) error { return tx.RevokeUnitKey(u.Code, "no-such-key", at(0)) })
+		if zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+			t.Errorf("revoking an unknown key: %v, want not_found", err)
+		}
+		err = s.Update(t.Context(), func(tx zhengzhao.Tx) error { return tx.RevokeUnitKey(newUnit(2).Code, k.ID, at(0)) })
+		if zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+			t.Errorf("revoking another unit's key: %v, want not_found", err)
+		}
+	}},
 }
