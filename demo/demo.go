@@ -158,6 +158,11 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 			}
 		}
 	}
+	if ov, ok := svc.(zhengzhao.OversightService); ok {
+		if err := loadOversight(ctx, svc, ov, units, issued, rng); err != nil {
+			return nil, err
+		}
+	}
 	for i := 0; i < len(Types) && i < len(issued); i++ {
 		creds.Licenses = append(creds.Licenses, issued[i].ID)
 	}

@@ -171,10 +171,10 @@ func (s *Server) handleSupervisionPage(w nethttp.ResponseWriter, r *nethttp.Requ
 	d.Chart = barChart(rep.Series, []barSeries{
 		{pick(en, "发证", "Issued"), "#b3261e", func(p zhengzhao.SeriesPoint) int64 { return p.Issued }},
 		{pick(en, "用证", "Used"), "#0b57d0", func(p zhengzhao.SeriesPoint) int64 { return p.Used }},
-	}, pick(en, "发证与用证", "Licenses issued and used"))
+	}, pick(en, "发证与用证", "Licenses issued and used"), 720)
 	d.ObjChart = barChart(rep.Series, []barSeries{
 		{pick(en, "异议", "Objections"), "#8a5a00", func(p zhengzhao.SeriesPoint) int64 { return p.Objections }},
-	}, pick(en, "收到的异议", "Objections filed"))
+	}, pick(en, "收到的异议", "Objections filed"), 440)
 	if d.Overdue, d.NOverdue, _, err = svc.FindObjections(r.Context(), zhengzhao.ObjectionFilter{Overdue: true, Page: zhengzhao.Page{Limit: 20}}); err != nil {
 		s.pageError(w, r, err)
 		return
@@ -218,11 +218,11 @@ type barSeries struct {
 // barChart renders a grouped bar chart as inline SVG, drawn on the server
 // so that the pages need no script. Colours are attributes, not styles,
 // which the pages' Content-Security-Policy would block.
-func barChart(points []zhengzhao.SeriesPoint, series []barSeries, title string) template.HTML {
+func barChart(points []zhengzhao.SeriesPoint, series []barSeries, title string, width float64) template.HTML {
 	const (
-		width, height = 720.0, 240.0
-		left, right   = 44.0, 8.0
-		top, bottom   = 28.0, 28.0
+		height      = 240.0
+		left, right = 44.0, 8.0
+		top, bottom = 28.0, 28.0
 	)
 	var peak int64 = 1
 	for _, p := range points {
@@ -242,7 +242,7 @@ func barChart(points []zhengzhao.SeriesPoint, series []barSeries, title string) 
 	}
 	slot := plotW / float64(max(len(points), 1))
 	barW := slot * 0.8 / float64(len(series))
-	labelEvery := max(1, len(points)/12)
+	labelEvery := max(1, len(points)*32/int(width))
 	for i, p := range points {
 		x0 := left + float64(i)*slot + slot*0.1
 		for j, sr := range series {
