@@ -52,9 +52,9 @@ func (u *Unit) Validate() error {
 	seen := map[Role]bool{}
 	for i, r := range u.Roles {
 		switch r {
-		case RoleIssuer, RoleUser, RoleSocial:
+		case RoleIssuer, RoleUser, RoleSocial, RoleDistrict:
 		default:
-			fe.add("roles["+itoa(i)+"]", "must be one of issuer, user, social")
+			fe.add("roles["+itoa(i)+"]", "must be one of issuer, user, social, district")
 		}
 		if seen[r] {
 			fe.add("roles["+itoa(i)+"]", "duplicate role")
