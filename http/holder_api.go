@@ -44,6 +44,9 @@ func (s *Server) presentation(r *nethttp.Request, req *zhengzhao.PresentationReq
 	if err != nil {
 		return nil, err
 	}
+	if v > maxQRVersion {
+		s.logger.WarnContext(r.Context(), "display QR code above version 10; shorten the base URL", "version", v, "url_bytes", len(p.URL))
+	}
 	return &presentationResponse{Presentation: p, QR: qr, QRVersion: v}, nil
 }
 

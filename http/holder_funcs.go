@@ -11,8 +11,8 @@ type pagePair struct {
 
 func init() {
 	pageFuncs["pair"] = func(p Page, v string) pagePair { return pagePair{P: p, V: v} }
-	// cst formats an instant in Beijing time, as holders read it.
-	pageFuncs["cst"] = func(v any) string {
+	// when formats an instant (or a *time.Time, nil: empty) in Beijing time, as holders read it.
+	pageFuncs["when"] = func(v any) string {
 		var t time.Time
 		switch v := v.(type) {
 		case time.Time:

@@ -129,10 +129,22 @@ func printLicense(fontPath string, hl *zhengzhao.HolderLicense, fields []fieldRo
 		"本件为电子证照的打印件，以扫码核验结果为准。",
 		"This is a printed copy of an electronic license; the scan result prevails.",
 	}
-	for i, n := range notes {
-		if err := text(9, left+190, qy+12+float64(i)*20, n); err != nil {
+	ny := qy + 12
+	for _, n := range notes {
+		if err := pdf.SetFont("cjk", "", 9); err != nil {
 			return nil, err
 		}
+		lines, err := pdf.SplitText(n, 290) // the ID has no spaces: split anywhere
+		if err != nil || len(lines) == 0 {
+			lines = []string{n}
+		}
+		for _, line := range lines {
+			if err := text(9, left+190, ny, line); err != nil {
+				return nil, err
+			}
+			ny += 16
+		}
+		ny += 4
 	}
 	var buf bytes.Buffer
 	if _, err := pdf.WriteTo(&buf); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
 	"net/http"
@@ -82,21 +83,20 @@ func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 }
 
 // decodeQR finds and decodes the QR code in a PNG screenshot.
-func decodeQR(t *testing.T, pngBytes []byte) string {
-	t.Helper()
+func decodeQR(pngBytes []byte) (string, error) {
 	img, err := png.Decode(bytes.NewReader(pngBytes))
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		t.Fatalf("no QR code in the screenshot: %v", err)
+		return "", fmt.Errorf("no QR code in the screenshot: %w", err)
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 func attr(t *testing.T, ctx context.Context, sel, name string) string {
@@ -189,8 +189,20 @@ func TestBrowserShowAndVerify(t *testing.T) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	shot := screenshot(t, ctx, "show-qr.png")
-	url := decodeQR(t, shot)
+	// Let the new image load and paint before the camera looks.
+	var url string
+	for try := 0; ; try++ {
+		time.Sleep(300 * time.Millisecond)
+		if done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById("qr").complete`)); err != nil || !done {
+			continue
+		}
+		var err error
+		if url, err = decodeQR(screenshot(t, ctx, "show-qr.png")); err == nil {
+			break
+		} else if try == 5 {
+			t.Fatal(err)
+		}
+	}
 	if !strings.HasPrefix(url, m.URL+"/v/") {
 		t.Fatalf("the QR code holds %q, want a URL under %s/v/", url, m.URL)
 	}

@@ -231,5 +231,11 @@ func TestPresentationOverHTTP(t *testing.T) {
 				t.Errorf("the printed copy lacks %q:\n%s", want, text)
 			}
 		}
+		// With ZHENGZHAO_SCREENSHOTS, keep a picture of the page.
+		if dir := os.Getenv("ZHENGZHAO_SCREENSHOTS"); dir != "" {
+			if err := exec.Command("pdftoppm", "-png", "-r", "60", "-singlefile", path, filepath.Join(dir, "print")).Run(); err != nil {
+				t.Errorf("pdftoppm: %v", err)
+			}
+		}
 	}
 }

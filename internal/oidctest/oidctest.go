@@ -54,7 +54,8 @@ func Start() (*Server, error) {
 	srv := httptest.NewServer(mux)
 	var cryptoKey [32]byte
 	_, _ = rand.Read(cryptoKey[:])
-	p, err := op.NewOpenIDProvider(srv.URL, &op.Config{CryptoKey: cryptoKey, CodeMethodS256: true, AuthMethodPost: true}, st, op.WithAllowInsecure())
+	p, err := op.NewProvider(&op.Config{CryptoKey: cryptoKey, CodeMethodS256: true, AuthMethodPost: true}, st,
+		op.StaticIssuer(srv.URL), op.WithAllowInsecure())
 	if err != nil {
 		srv.Close()
 		return nil, err
