@@ -14,12 +14,14 @@ import (
 // entries, so they answer in milliseconds at any size.
 
 // countAudited updates the counters for a core audit entry: issues (with
-// the aggregation lag), updates, revocations and reads by units (uses).
+// the aggregation lag), updates, revocations, and uses: reads of a license
+// document, fetches for a case and fetches under a holder's grant by units.
 // The oversight area's own actions update their counters where they
 // happen, with facts the entry does not carry.
 func countAudited(ctx context.Context, tx zhengzhao.Tx, e *zhengzhao.AuditEntry) error {
 	switch e.Action {
-	case zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke, zhengzhao.ActionLicenseRead:
+	case zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke, zhengzhao.ActionLicenseRead,
+		zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
 	default:
 		return nil
 	}
@@ -51,7 +53,9 @@ func countAudited(ctx context.Context, tx zhengzhao.Tx, e *zhengzhao.AuditEntry)
 		d.Metric = zhengzhao.MetricUpdated
 	case zhengzhao.ActionLicenseRevoke:
 		d.Metric = zhengzhao.MetricRevoked
-	case zhengzhao.ActionLicenseRead:
+	case zhengzhao.ActionLicenseRead, zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
+		// A read by a unit, a fetch for a case, a fetch under a holder's
+		// grant: each is a use by the acting unit.
 		a := zhengzhao.ActorFromContext(ctx)
 		if a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
 			return nil // the administrator's reads are supervision, not use
