@@ -46,3 +46,23 @@ func (s *Server) useRoutes() []route {
 	}
 	return rs
 }
+
+// APIRoute is one endpoint of the JSON API, for tests outside package http
+// such as the access-control matrix of cmd/zhengzhao.
+type APIRoute struct {
+	Method string
+	Path   string
+	Auth   bool
+}
+
+// APIRoutes lists the endpoints of the JSON API from the route table (the
+// HTML pages left out).
+func (s *Server) APIRoutes() []APIRoute {
+	var out []APIRoute
+	for _, rt := range s.routes() {
+		if !rt.page {
+			out = append(out, APIRoute{Method: rt.method, Path: rt.path, Auth: rt.auth})
+		}
+	}
+	return out
+}
