@@ -121,7 +121,7 @@ func TestBrowserShowAndVerify(t *testing.T) {
 	m.Config.DataDir = t.TempDir()
 	m.Config.Addr = "127.0.0.1:0"
 	m.Config.Demo = true
-	m.Config.Holder.TokenTTL = 20 * time.Second
+	m.Config.Holder.TokenTTL = 30 * time.Second // renewed after 20 s; 30 s of margin for the rest under load
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestBrowserShowAndVerify(t *testing.T) {
 	}
 	first := attr(t, ctx, "#qr", "src")
 	// The page renews the code ten seconds before it expires.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for attr(t, ctx, "#qr", "src") == first {
 		if time.Now().After(deadline) {
 			t.Fatal("the QR code did not renew itself before it expired")

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	nethttp "net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,5 +238,66 @@ func TestPresentationOverHTTP(t *testing.T) {
 				t.Errorf("pdftoppm: %v", err)
 			}
 		}
+	}
+}
+
+// postForm posts a form with a holder session cookie.
+func postForm(t *testing.T, base, cookie, path string, form url.Values) response {
+	t.Helper()
+	req, _ := nethttp.NewRequest("POST", base+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&nethttp.Cookie{Name: "zz_session", Value: cookie})
+	c := &nethttp.Client{CheckRedirect: func(*nethttp.Request, []*nethttp.Request) error { return nethttp.ErrUseLastResponse }}
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, b}
+}
+
+// TestProxyThroughPages: A authorizes B in the wallet, B acts for A and
+// sees A's license, the log names B as A's proxy, A revokes and B is back
+// to their own.
+func TestProxyThroughPages(t *testing.T) {
+	f := newHolderFixture(t)
+	base := f.m.URL
+	idA := f.licA["id"].(string)
+	postForm(t, base, f.cookieA, "/wallet/proxies", url.Values{"proxy_name": {"李强"}, "proxy_id": {f.personB.ID}, "relation": {"family"}}).want(t, 303)
+	// B may not act for someone who did not authorize them.
+	if r := postForm(t, base, f.cookieB, "/wallet/act", url.Values{"holder": {"111:110105194912310011"}}); r.status != 403 {
+		t.Errorf("acting without authorization: %d", r.status)
+	}
+	postForm(t, base, f.cookieB, "/wallet/act", url.Values{"holder": {"111:" + f.personA.ID}}).want(t, 303)
+	items := holderDo(t, base, f.cookieB, "GET", "/v1/holder/licenses", nil).want(t, 200).json(t)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != idA {
+		t.Fatalf("B acting for A sees %v", items)
+	}
+	page := holderDo(t, base, f.cookieB, "GET", "/wallet", nil).want(t, 200)
+	if !bytes.Contains(page.body, []byte("王秀英")) {
+		t.Errorf("the wallet does not say whom B acts for")
+	}
+	holderDo(t, base, f.cookieB, "GET", "/wallet/licenses/"+idA, nil).want(t, 200)
+	usage := holderDo(t, base, f.cookieA, "GET", "/v1/holder/licenses/"+idA+"/usage", nil).want(t, 200).body
+	if !bytes.Contains(usage, []byte(`"actor":"holder:111:`+f.personA.ID+`/proxy:111:`+f.personB.ID+`"`)) {
+		t.Errorf("A's usage record does not name B as proxy:\n%s", usage)
+	}
+	// Every proxy action is in the log under the proxy, the list reads too.
+	proxyActor := url.QueryEscape("holder:111:" + f.personA.ID + "/proxy:111:" + f.personB.ID)
+	entries := client{t, base, testAdminToken}.do("GET", "/v1/audit/entries?actor="+proxyActor, nil).want(t, 200).json(t)
+	if n := entries["total"].(float64); n < 3 {
+		t.Errorf("%v proxy entries in the log, want at least 3 (two lists and a license)", n)
+	}
+	ps := holderDo(t, base, f.cookieA, "GET", "/wallet/proxies", nil).want(t, 200).body
+	i := bytes.Index(ps, []byte(`action="/wallet/proxies/`))
+	if i < 0 {
+		t.Fatalf("no revoke button on A's proxies page")
+	}
+	id := strings.SplitN(string(ps[i+len(`action="/wallet/proxies/`):]), "/", 2)[0]
+	postForm(t, base, f.cookieA, "/wallet/proxies/"+id+"/revoke", nil).want(t, 303)
+	items = holderDo(t, base, f.cookieB, "GET", "/v1/holder/licenses", nil).want(t, 200).json(t)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["id"] != f.licB["id"] {
+		t.Fatalf("after revocation B sees %v", items)
 	}
 }
