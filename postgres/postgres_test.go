@@ -6,12 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,54 +20,13 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
 	"github.com/zhengzhao-project/zhengzhao/storetest"
 )
 
-// The PostgreSQL tests need a server: ZHENGZHAO_TEST_POSTGRES names it, as
-// a DSN such as postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
-// They are optional on a developer's machine and required in CI: with
-// CI=true or -postgres.required, a missing DSN or an unreachable server
-// fails the tests instead of skipping them.
-const dsnVar = "ZHENGZHAO_TEST_POSTGRES"
-
-var required = flag.Bool("postgres.required", false, "fail, not skip, when "+dsnVar+" is unset or the server cannot be reached")
-
-var (
-	reachOnce sync.Once
-	reachErr  error
-)
-
-// testDSN returns the test server's DSN, or skips (fails when required)
-// the test when there is none or it does not answer.
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	mustRun := *required || os.Getenv("CI") == "true"
-	dsn := os.Getenv(dsnVar)
-	if dsn == "" {
-		if mustRun {
-			tb.Fatalf("%s is not set; the PostgreSQL tests are required in CI (CI=true or -postgres.required)", dsnVar)
-		}
-		tb.Skipf("%s is not set; skipping the PostgreSQL tests", dsnVar)
-	}
-	reachOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			reachErr = err
-			return
-		}
-		defer conn.Close(ctx)
-		reachErr = conn.Ping(ctx)
-	})
-	if reachErr != nil {
-		if mustRun {
-			tb.Fatalf("%s is set but the server cannot be reached: %v", dsnVar, reachErr)
-		}
-		tb.Skipf("%s is set but the server cannot be reached: %v", dsnVar, reachErr)
-	}
-	return dsn
-}
+// The PostgreSQL tests need a server; pgtest.DSN skips them locally when
+// there is none and fails them in CI (CI=true or -postgres.required).
+func testDSN(tb testing.TB) string { return pgtest.DSN(tb) }
 
 // adminExec runs statements on a connection of its own.
 func adminExec(tb testing.TB, dsn string, stmts ...string) {

@@ -7,6 +7,7 @@ package pgtest
 
 import (
 	"context"
+	"flag"
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
@@ -26,8 +27,11 @@ var (
 	reachErr  error
 )
 
-// Required reports whether PostgreSQL tests must run (CI=true).
-func Required() bool { return os.Getenv("CI") == "true" }
+var required = flag.Bool("postgres.required", false, "fail, not skip, the PostgreSQL tests when "+Var+" is unset or the server cannot be reached")
+
+// Required reports whether PostgreSQL tests must run: CI=true or the
+// -postgres.required flag.
+func Required() bool { return *required || os.Getenv("CI") == "true" }
 
 // DSN returns the test server's DSN, or skips the test (fails it when
 // Required) when there is none or it does not answer.
