@@ -70,6 +70,48 @@ func startServer(t *testing.T, data string, extra ...string) *server {
 	return nil
 }
 
+// issueOnce issues one license with the given number through a server and
+// returns the status and the license ID; err when the server did not
+// answer.
+func issueOnce(url, key, number string) (status int, id string, err error) {
+	body := issueBody()
+	body["number"] = number
+	js, _ := json.Marshal(body)
+	req, _ := nethttp.NewRequest("POST", url+"/v1/licenses", bytes.NewReader(js))
+	req.Header.Set("Authorization", "Bearer "+key)
+	res, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer res.Body.Close()
+	var lic struct{ ID string }
+	if json.NewDecoder(res.Body).Decode(&lic) != nil && res.StatusCode == 201 {
+		return res.StatusCode, "", fmt.Errorf("undecodable 201 answer")
+	}
+	return res.StatusCode, lic.ID, nil
+}
+
+// issueUntil starts workers goroutines on wg that issue licenses through
+// url back to back until stop is closed, each answer passed to record
+// (which must be safe for concurrent use); a worker also stops when record
+// returns false. Numbers are prefix, worker and sequence, so all differ.
+func issueUntil(wg *sync.WaitGroup, stop <-chan struct{}, url, key, prefix string, workers int, record func(status int, id string, err error) bool) {
+	for w := range workers {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if !record(issueOnce(url, key, fmt.Sprintf("%sW%dN%d", prefix, w, i))) {
+					return
+				}
+			}
+		})
+	}
+}
+
 // TestKill9LosesNothingAcknowledged issues licenses from several clients,
 // kills the server with SIGKILL mid-stream, restarts it, and checks that
 // every acknowledged license is there and the audit log is intact — three
@@ -90,34 +132,17 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 			wg   sync.WaitGroup
 			stop = make(chan struct{})
 		)
-		for w := range 8 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					body := issueBody()
-					body["number"] = fmt.Sprintf("R%dW%dN%d", round, w, i)
-					js, _ := json.Marshal(body)
-					req, _ := nethttp.NewRequest("POST", srv.url+"/v1/licenses", bytes.NewReader(js))
-					req.Header.Set("Authorization", "Bearer "+key)
-					res, err := nethttp.DefaultClient.Do(req)
-					if err != nil {
-						return // the server died under us: this request was never acknowledged
-					}
-					var lic struct{ ID string }
-					err = json.NewDecoder(res.Body).Decode(&lic)
-					res.Body.Close()
-					if res.StatusCode == 201 && err == nil {
-						mu.Lock()
-						acked = append(acked, lic.ID)
-						mu.Unlock()
-					}
-				}
-			})
-		}
+		issueUntil(&wg, stop, srv.url, key, fmt.Sprintf("R%d", round), 8, func(status int, id string, err error) bool {
+			if err != nil {
+				return false // the server died under us: this request was never acknowledged
+			}
+			if status == 201 {
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+			}
+			return true
+		})
 		time.Sleep(time.Duration(700+300*round) * time.Millisecond)
 		srv.cmd.Process.Signal(syscall.SIGKILL)
 		srv.cmd.Wait()

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	nethttp "net/http"
 	"sync"
@@ -37,42 +36,25 @@ func TestPostgresRestartMidLoad(t *testing.T) {
 		stop         = make(chan struct{})
 	)
 	for s := range servers {
-		for w := range 4 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					body := issueBody()
-					body["number"] = fmt.Sprintf("P%dW%dN%d", s, w, i)
-					js, _ := json.Marshal(body)
-					req, _ := nethttp.NewRequest("POST", servers[s].url+"/v1/licenses", bytes.NewReader(js))
-					req.Header.Set("Authorization", "Bearer "+issuer.token)
-					res, err := nethttp.DefaultClient.Do(req)
-					if err != nil {
-						t.Errorf("server %d stopped answering: %v", s, err)
-						return
-					}
-					var lic struct{ ID string }
-					json.NewDecoder(res.Body).Decode(&lic)
-					res.Body.Close()
-					mu.Lock()
-					statuses[res.StatusCode]++
-					if res.StatusCode == 201 {
-						acked = append(acked, lic.ID)
-						if restarted.Load() {
-							afterRestart.Add(1)
-						}
-					}
-					mu.Unlock()
-					if res.StatusCode != 201 {
-						time.Sleep(50 * time.Millisecond)
-					}
+		issueUntil(&wg, stop, servers[s].url, issuer.token, fmt.Sprintf("P%d", s), 4, func(status int, id string, err error) bool {
+			if err != nil {
+				t.Errorf("server %d stopped answering: %v", s, err)
+				return false
+			}
+			mu.Lock()
+			statuses[status]++
+			if status == 201 {
+				acked = append(acked, id)
+				if restarted.Load() {
+					afterRestart.Add(1)
 				}
-			})
-		}
+			}
+			mu.Unlock()
+			if status != 201 {
+				time.Sleep(50 * time.Millisecond)
+			}
+			return true
+		})
 	}
 	time.Sleep(time.Second)
 	pg.Stop(t)

@@ -42,40 +42,22 @@ func TestThreeServersOnePostgres(t *testing.T) {
 		stop        = make(chan struct{})
 	)
 	for s := range servers {
-		for w := range 5 {
-			wg.Go(func() {
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					body := issueBody()
-					body["number"] = fmt.Sprintf("S%dW%dN%d", s, w, i)
-					js, _ := json.Marshal(body)
-					req, _ := nethttp.NewRequest("POST", servers[s].url+"/v1/licenses", bytes.NewReader(js))
-					req.Header.Set("Authorization", "Bearer "+key)
-					res, err := nethttp.DefaultClient.Do(req)
-					if err != nil {
-						if s == 1 {
-							return // the killed node
-						}
-						t.Errorf("server %d: %v", s, err)
-						return
-					}
-					var lic struct{ ID string }
-					err = json.NewDecoder(res.Body).Decode(&lic)
-					res.Body.Close()
-					if res.StatusCode == 201 && err == nil {
-						mu.Lock()
-						acked[lic.ID]++
-						mu.Unlock()
-					} else if s != 1 {
-						t.Errorf("server %d: status %d", s, res.StatusCode)
-					}
-				}
-			})
-		}
+		issueUntil(&wg, stop, servers[s].url, key, fmt.Sprintf("S%d", s), 5, func(status int, id string, err error) bool {
+			switch {
+			case err != nil && s == 1:
+				return false // the killed node
+			case err != nil:
+				t.Errorf("server %d: %v", s, err)
+				return false
+			case status == 201:
+				mu.Lock()
+				acked[id]++
+				mu.Unlock()
+			case s != 1:
+				t.Errorf("server %d: status %d", s, status)
+			}
+			return true
+		})
 		// A watcher per server collects the checkpoints it serves.
 		wg.Go(func() {
 			for {
