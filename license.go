@@ -328,4 +328,7 @@ type VerifyResult struct {
 	UnderObjection bool `json:"under_objection"`
 	// VerifiedAt is when the check was made.
 	VerifiedAt time.Time `json:"verified_at"`
+	// Components lists, for an industry composite license (composite.go),
+	// each bundled permit with its current status.
+	Components []ComponentStatus `json:"components,omitempty"`
 }

@@ -108,6 +108,11 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 		}
 	}
 	res.Valid = res.Checks.Signature && res.Checks.IssuerTrusted && res.Checks.InValidityPeriod && res.Checks.Current
+	if _, composite := lic.Fields[zhengzhao.CompositeField]; composite { // one map lookup on the fast path
+		if err := l.verifyComponents(ctx, lic, res, now); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 

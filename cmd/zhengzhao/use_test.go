@@ -316,3 +316,37 @@ func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
+
+// TestCompositeLicense: an industry composite license bundles two permits;
+// verifying it shows each component and its status, and a revoked
+// component shows as revoked.
+func TestCompositeLicense(t *testing.T) {
+	f := newUseFixture(t)
+	compType := typeCode[:18] + "010"
+	f.issuer.do("POST", "/v1/license-types", map[string]any{"code": compType, "name": "行业综合许可证", "holder_kind": "organization",
+		"level": "municipal", "public": true, "collect_since": "2020-01-01", "fields": []map[string]any{
+			{"key": "industry", "label": "行业", "type": "string", "required": true},
+			{"key": zhengzhao.CompositeField, "label": "所含许可", "type": "string", "required": true}}}).want(t, 201)
+	second := issueBody()
+	second["number"] = "310000000000009"
+	lic2 := f.issuer.do("POST", "/v1/licenses", second).want(t, 201).json(t)
+	ids := f.license["id"].(string) + "," + lic2["id"].(string)
+	comp := f.issuer.do("POST", "/v1/licenses", map[string]any{"type": compType, "number": "ZH-1", "holder": issueBody()["holder"],
+		"issued_on": "2024-01-02", "valid_from": "2024-01-02", "fields": map[string]any{"industry": "便利店", zhengzhao.CompositeField: ids}}).want(t, 201)
+	res := client{t, f.m.URL, ""}.do("POST", "/v1/verify", comp.body).want(t, 200).json(t)
+	cs := res["components"].([]any)
+	if res["valid"] != true || len(cs) != 2 || cs[0].(map[string]any)["status"] != "valid" || cs[1].(map[string]any)["valid"] != true {
+		t.Fatalf("composite verify: %v", res)
+	}
+	f.issuer.do("POST", "/v1/licenses/"+lic2["id"].(string)+"/revoke", map[string]any{"reason": "歇业"}).want(t, 200)
+	res = client{t, f.m.URL, ""}.do("POST", "/v1/verify", comp.body).want(t, 200).json(t)
+	cs = res["components"].([]any)
+	if c := cs[1].(map[string]any); c["status"] != "revoked" || c["valid"] != false || c["type_name"] != "营业执照" {
+		t.Fatalf("revoked component: %v", res)
+	}
+	// A license that is not composite has no components.
+	plain := client{t, f.m.URL, ""}.do("POST", "/v1/verify", mustJSON(f.license)).want(t, 200).json(t)
+	if _, ok := plain["components"]; ok {
+		t.Fatalf("plain license shows components: %v", plain)
+	}
+}
