@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	useUnitCode     = demo.USCC("11310115MB2F38612")
+	useUnitCode  = demo.USCC("11310115MB2F38612")
 	bankCode     = demo.USCC("91310115MA1K00001")
 	districtCode = demo.USCC("11310115000000001")
 	orgHolder    = zhengzhao.HolderRef{IDType: "001", ID: "91350100M000100Y43"}

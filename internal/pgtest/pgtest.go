@@ -7,9 +7,9 @@ package pgtest
 
 import (
 	"context"
-	"flag"
 	"crypto/rand"
 	"encoding/hex"
+	"flag"
 	"net/url"
 	"os"
 	"sync"
