@@ -13,7 +13,7 @@ const sampleLicense = "1.2.156.3005.2.11100000MB0143028R001.11310000MB2F38611K.M
 func sampleToken(t testing.TB) *zhengzhao.DisplayToken {
 	id := zhengzhao.LicenseID{TypeCode: "11100000MB0143028R001", IssuerCode: "11310000MB2F38611K", Serial: "0MX1WD1LYLN038", Version: 2}
 	tok := &zhengzhao.DisplayToken{Expires: time.Unix(1_800_000_000, 0).UTC(), LicenseID: id.String(),
-		Fields: []zhengzhao.DisplayField{{Key: "vehicle_class", Value: "C1"}, {Key: "holder.name", Value: "王秀英"}},
+		Fields:    []zhengzhao.DisplayField{{Key: "vehicle_class", Value: "C1"}, {Key: "holder.name", Value: "王秀英"}},
 		Signature: bytes.Repeat([]byte{7}, zhengzhao.DisplaySignatureSize)}
 	copy(tok.KeyHandle[:], "kh01")
 	copy(tok.Nonce[:], "nonce-08")
@@ -22,10 +22,14 @@ func sampleToken(t testing.TB) *zhengzhao.DisplayToken {
 
 func TestDisplayTokenRoundTrip(t *testing.T) {
 	for name, mutate := range map[string]func(*zhengzhao.DisplayToken){
-		"inline":            func(*zhengzhao.DisplayToken) {},
-		"no fields":         func(tk *zhengzhao.DisplayToken) { tk.Fields = []zhengzhao.DisplayField{} },
-		"fields by digest":  func(tk *zhengzhao.DisplayToken) { tk.Fields, tk.DisclosureDigest = nil, zhengzhao.DisplayDigest([]byte("d")) },
-		"license by digest": func(tk *zhengzhao.DisplayToken) { tk.LicenseID, tk.LicenseDigest = "", zhengzhao.DisplayDigest([]byte(sampleLicense)) },
+		"inline":    func(*zhengzhao.DisplayToken) {},
+		"no fields": func(tk *zhengzhao.DisplayToken) { tk.Fields = []zhengzhao.DisplayField{} },
+		"fields by digest": func(tk *zhengzhao.DisplayToken) {
+			tk.Fields, tk.DisclosureDigest = nil, zhengzhao.DisplayDigest([]byte("d"))
+		},
+		"license by digest": func(tk *zhengzhao.DisplayToken) {
+			tk.LicenseID, tk.LicenseDigest = "", zhengzhao.DisplayDigest([]byte(sampleLicense))
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			tok := sampleToken(t)

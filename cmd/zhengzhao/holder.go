@@ -23,8 +23,8 @@ type HolderConfig struct {
 	SessionTTL time.Duration
 	// OIDC sign-in: issuer URL, client ID and secret, and the ID token's
 	// claims that name the holder.
-	OIDCIssuer, OIDCClientID, OIDCClientSecret string
-	OIDCIDClaim, OIDCIDTypeClaim, OIDCNameClaim  string
+	OIDCIssuer, OIDCClientID, OIDCClientSecret  string
+	OIDCIDClaim, OIDCIDTypeClaim, OIDCNameClaim string
 	// WebhookURL receives a POST for every delivery (SMS gateway, app
 	// push); WebhookSecret signs it (HMAC-SHA256).
 	WebhookURL, WebhookSecret string
