@@ -92,8 +92,8 @@ type OversightTx interface {
 	// ENOTFOUND.
 	DeleteUnitContact(unit, id string) error
 
-	// AddStats adds the deltas to the day's and the month's supervision
-	// counters, creating the counters as needed.
+	// AddStats adds the deltas to the day's, the month's and the year's
+	// supervision counters, creating the counters as needed.
 	AddStats(deltas []StatDelta) error
 
 	// CreateRandomCheck stores a random check. ECONFLICT when its ID exists.

@@ -107,10 +107,16 @@ type StatDelta struct {
 	Sum    int64
 }
 
-// Stat granularities.
+// Stat granularities. Every delta is added to the counter of its day, its
+// month and its year, so that a period reads whole years, whole months and
+// only the days at its edges. Only yearly counters keep the license type;
+// daily and monthly ones add up all types (their Type is ""), because
+// dashboards group by unit and the type would multiply the counters a
+// query reads by the number of types an issuer has.
 const (
-	StatDaily   = "d" // periods are days, YYYY-MM-DD
-	StatMonthly = "m" // periods are months, YYYY-MM
+	StatDaily   = "d" // periods are days, YYYY-MM-DD; no license type
+	StatMonthly = "m" // periods are months, YYYY-MM; no license type
+	StatYearly  = "y" // periods are years, YYYY; per license type
 )
 
 // StatRange selects counters of one granularity whose period lies in
@@ -204,8 +210,8 @@ type SupervisionReport struct {
 	GeneratedAt time.Time     `json:"generated_at"`
 	Units       []UnitFigures `json:"units"`
 	Totals      UnitFigures   `json:"totals"`
-	// Series has one point per month of the period (per day when the
-	// period is at most 62 days).
+	// Series has one point per month of the period: per day when the
+	// period is at most 62 days, per year when it is more than 3 years.
 	Series []SeriesPoint `json:"series"`
 }
 

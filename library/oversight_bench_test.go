@@ -4,18 +4,27 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/auditlog"
+	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/sign"
+	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
 
 // statsLicenses is how many licenses' worth of history
 // BenchmarkSupervision fills the counters with. CI runs the default; the
 // figure in docs/performance.md is for -stats.licenses=10000000.
-var statsLicenses = flag.Int("stats.licenses", 200_000, "licenses' worth of counter history for BenchmarkSupervision")
+var (
+	statsLicenses = flag.Int("stats.licenses", 200_000, "licenses' worth of counter history for BenchmarkSupervision")
+	statsDB       = flag.String("stats.db", "", "SQLite file for BenchmarkSupervision: reused when it exists (a fill takes ~30 min at 10M), filled and kept otherwise")
+)
 
 // statsHistory is the filled store of BenchmarkSupervision, shared by its
 // sub-benchmarks.
@@ -39,7 +48,30 @@ var (
 // issue or sign licenses: the benchmark measures the supervision queries,
 // whose cost depends on the counters, not on the licenses table.
 func fillStats(b *testing.B, n int) *statsHistory {
-	e := newEnv(b)
+	var e *env
+	if *statsDB != "" {
+		_, err := os.Stat(*statsDB)
+		reuse := err == nil
+		e = newEnvAt(b, *statsDB)
+		if reuse {
+			h := &statsHistory{e: e}
+			role := zhengzhao.RoleIssuer
+			err := e.lib.Store().View(context.Background(), func(tx zhengzhao.ReadTx) error {
+				us, _, _, err := tx.FindUnits(zhengzhao.UnitFilter{Role: &role, Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit}})
+				for _, u := range us {
+					h.issuers = append(h.issuers, u.Code)
+				}
+				return err
+			})
+			if err != nil || len(h.issuers) == 0 {
+				b.Fatalf("reuse %s: %d issuers, %v", *statsDB, len(h.issuers), err)
+			}
+			b.Logf("reusing the counters in %s (%d issuers)", *statsDB, len(h.issuers))
+			return h
+		}
+	} else {
+		e = newEnv(b)
+	}
 	h := &statsHistory{e: e}
 	days := 1826
 	start := time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -197,4 +229,32 @@ func BenchmarkSupervision(b *testing.B) {
 			b.ReportMetric(float64(*statsLicenses), "licenses")
 		})
 	}
+}
+
+// newEnvAt is newEnv with the SQLite store at path (kept after the test).
+func newEnvAt(tb testing.TB, path string) *env {
+	tb.Helper()
+	dir := tb.TempDir()
+	store, err := sqlite.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	ca, _, err := sign.LoadOrCreateCA(dir, "Test", time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sealer, _, err := sign.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, v, err := auditlog.LoadOrCreateLogKey(filepath.Join(dir, "log.key"), "test.local/audit")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &env{lib: lib, admin: zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin}), dir: dir}
 }

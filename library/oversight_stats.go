@@ -2,6 +2,7 @@ package library
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -88,37 +89,35 @@ func (l *Library) countRefusal(ctx context.Context, a zhengzhao.Actor, licenseID
 // maxPeriodDays bounds a supervision period.
 const maxPeriodDays = 5*366 + 1
 
-// statRanges splits the days [from, to] into counter ranges: the days of
-// a partial first month, the whole months, the days of a partial last
-// month. Whole months read one monthly counter instead of ~30 daily ones.
+// statRanges splits the days [from, to] into counter ranges: whole years
+// read the yearly counters, whole months the monthly ones, and only the
+// days at the edges the daily ones. A period then reads at most about 60
+// daily, 22 monthly and 5 yearly counters per unit, type and metric.
 func statRanges(from, to time.Time) []zhengzhao.StatRange {
-	const d, m = zhengzhao.StatDaily, zhengzhao.StatMonthly
-	day := func(t time.Time) string { return t.Format(zhengzhao.DateLayout) }
-	month := func(t time.Time) string { return t.Format("2006-01") }
-	firstOf := func(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC) }
-	lastOf := func(t time.Time) time.Time { return firstOf(t).AddDate(0, 1, -1) }
-
-	if firstOf(from).Equal(firstOf(to)) { // within one month
-		if from.Day() == 1 && to.Equal(lastOf(to)) {
-			return []zhengzhao.StatRange{{Granularity: m, From: month(from), To: month(to)}}
-		}
-		return []zhengzhao.StatRange{{Granularity: d, From: day(from), To: day(to)}}
-	}
 	var rs []zhengzhao.StatRange
-	mFrom, mTo := firstOf(from), firstOf(to)
-	if from.Day() != 1 {
-		rs = append(rs, zhengzhao.StatRange{Granularity: d, From: day(from), To: day(lastOf(from))})
-		mFrom = mFrom.AddDate(0, 1, 0)
+	add := func(g, period string) {
+		if n := len(rs); n > 0 && rs[n-1].Granularity == g {
+			rs[n-1].To = period // consecutive pieces of one granularity
+			return
+		}
+		rs = append(rs, zhengzhao.StatRange{Granularity: g, From: period, To: period})
 	}
-	last := []zhengzhao.StatRange(nil)
-	if !to.Equal(lastOf(to)) {
-		last = []zhengzhao.StatRange{{Granularity: d, From: day(firstOf(to)), To: day(to)}}
-		mTo = mTo.AddDate(0, -1, 0)
+	for cur := from; !cur.After(to); {
+		yearEnd := time.Date(cur.Year(), 12, 31, 0, 0, 0, 0, time.UTC)
+		monthEnd := time.Date(cur.Year(), cur.Month()+1, 0, 0, 0, 0, 0, time.UTC)
+		switch {
+		case cur.YearDay() == 1 && !yearEnd.After(to):
+			add(zhengzhao.StatYearly, cur.Format("2006"))
+			cur = yearEnd.AddDate(0, 0, 1)
+		case cur.Day() == 1 && !monthEnd.After(to):
+			add(zhengzhao.StatMonthly, cur.Format("2006-01"))
+			cur = monthEnd.AddDate(0, 0, 1)
+		default:
+			add(zhengzhao.StatDaily, cur.Format(zhengzhao.DateLayout))
+			cur = cur.AddDate(0, 0, 1)
+		}
 	}
-	if !mFrom.After(mTo) {
-		rs = append(rs, zhengzhao.StatRange{Granularity: m, From: month(mFrom), To: month(mTo)})
-	}
-	return append(rs, last...)
+	return rs
 }
 
 // period parses and checks a supervision period; empty bounds default to
@@ -259,7 +258,7 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 	// Catalog completeness: the types that name the unit as an issuer
 	// (or that it defined), and which of them have licenses at all.
 	ever, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Metrics: []string{zhengzhao.MetricIssued},
-		Ranges:  []zhengzhao.StatRange{{Granularity: zhengzhao.StatMonthly, From: "0000-01", To: "9999-12"}},
+		Ranges:  []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "0000", To: "9999"}},
 		GroupBy: []string{zhengzhao.StatByUnit, zhengzhao.StatByType}})
 	if err != nil {
 		return nil, total, err
@@ -354,19 +353,25 @@ func rates(fg *zhengzhao.UnitFigures, lag, answerDays int64) {
 }
 
 // series returns the chart points of [from, to]: days for a period of at
-// most 62 days, else months (whole months, also at the edges).
+// most 62 days, years for one of more than 3 years, else months (whole
+// months and years, also at the edges).
 func series(tx zhengzhao.ReadTx, unit *string, from, to time.Time) ([]zhengzhao.SeriesPoint, error) {
 	var (
-		r     zhengzhao.StatRange
-		keys  []string
-		daily = to.Sub(from) <= 61*24*time.Hour
+		r    zhengzhao.StatRange
+		keys []string
 	)
-	if daily {
+	switch {
+	case to.Sub(from) <= 61*24*time.Hour:
 		r = zhengzhao.StatRange{Granularity: zhengzhao.StatDaily, From: from.Format(zhengzhao.DateLayout), To: to.Format(zhengzhao.DateLayout)}
 		for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
 			keys = append(keys, d.Format(zhengzhao.DateLayout))
 		}
-	} else {
+	case to.Year()-from.Year() >= 3 && to.Sub(from) > 3*366*24*time.Hour:
+		r = zhengzhao.StatRange{Granularity: zhengzhao.StatYearly, From: from.Format("2006"), To: to.Format("2006")}
+		for y := from.Year(); y <= to.Year(); y++ {
+			keys = append(keys, fmt.Sprint(y))
+		}
+	default:
 		r = zhengzhao.StatRange{Granularity: zhengzhao.StatMonthly, From: from.Format("2006-01"), To: to.Format("2006-01")}
 		for d := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC); !d.After(to); d = d.AddDate(0, 1, 0) {
 			keys = append(keys, d.Format("2006-01"))

@@ -541,6 +541,24 @@ func TestSupervisionCounts(t *testing.T) {
 	if f := rep.Units[0]; f.Issued != 5 || f.IssuedOnTime != 1 {
 		t.Fatalf("on-time count: %+v", f)
 	}
+	// The same figures whatever mix of daily, monthly and yearly counters
+	// a period reads.
+	for _, p := range [][2]string{{"2026-01-01", "2026-12-31"}, {"2025-12-15", "2027-02-03"}, {"2026-09-29", "2026-10-31"}, {"2022-01-01", "2026-12-31"}} {
+		rep, err := e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: p[0], To: p[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := rep.Units[0]; f.Issued != 5 || f.IssuedOnTime != 1 || f.Revoked != 1 || f.Used != 1 {
+			t.Fatalf("period %v: %+v", p, f)
+		}
+		var sum int64
+		for _, pt := range rep.Series {
+			sum += pt.Issued
+		}
+		if sum != 5 {
+			t.Fatalf("period %v: series adds up to %d: %+v", p, sum, rep.Series)
+		}
+	}
 }
 
 func TestRandomCheck(t *testing.T) {

@@ -329,8 +329,8 @@ func (t *Tx) FindUnitsWithoutContacts(p zhengzhao.Page) ([]*zhengzhao.Unit, int,
 
 // Supervision counters.
 
-// AddStats adds the deltas to the daily and monthly counters in one
-// statement. Deltas of the same counter are added up first: one INSERT …
+// AddStats adds the deltas to the daily, monthly and yearly counters in
+// one statement. Deltas of the same counter are added up first: one INSERT …
 // ON CONFLICT DO UPDATE may not touch a row twice.
 func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 	const op = "postgres.AddStats"
@@ -344,7 +344,9 @@ func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 		if err := checkText(op, d.Unit, d.Day, d.Metric, d.Type); err != nil {
 			return err
 		}
-		for _, k := range []key{{d.Unit, zhengzhao.StatDaily, d.Day, d.Metric, d.Type}, {d.Unit, zhengzhao.StatMonthly, d.Day[:7], d.Metric, d.Type}} {
+		// Only yearly counters keep the license type (see zhengzhao.StatYearly).
+		for _, k := range []key{{d.Unit, zhengzhao.StatDaily, d.Day, d.Metric, ""}, {d.Unit, zhengzhao.StatMonthly, d.Day[:7], d.Metric, ""},
+			{d.Unit, zhengzhao.StatYearly, d.Day[:4], d.Metric, d.Type}} {
 			s, ok := sums[k]
 			if !ok {
 				keys = append(keys, k)

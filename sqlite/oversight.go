@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -295,17 +296,18 @@ func (tx *Tx) FindUnitsWithoutContacts(p zhengzhao.Page) ([]*zhengzhao.Unit, int
 
 // Supervision counters.
 
-// AddStats adds the deltas to the daily and monthly counters.
+// AddStats adds the deltas to the daily, monthly and yearly counters.
 func (tx *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 	const op = "sqlite.AddStats"
 	for _, d := range deltas {
 		if len(d.Day) != 10 {
 			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a counter's day is YYYY-MM-DD", Op: op}
 		}
-		for _, p := range [2][2]string{{zhengzhao.StatDaily, d.Day}, {zhengzhao.StatMonthly, d.Day[:7]}} {
+		// Only yearly counters keep the license type (see zhengzhao.StatYearly).
+		for _, p := range [3][3]string{{zhengzhao.StatDaily, d.Day, ""}, {zhengzhao.StatMonthly, d.Day[:7], ""}, {zhengzhao.StatYearly, d.Day[:4], d.Type}} {
 			if _, err := tx.exec(`INSERT INTO stats (unit, g, period, metric, type, n, sum) VALUES (?, ?, ?, ?, ?, ?, ?)
 				ON CONFLICT (unit, g, period, metric, type) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum`,
-				d.Unit, p[0], p[1], d.Metric, d.Type, d.N, d.Sum); err != nil {
+				d.Unit, p[0], p[1], d.Metric, p[2], d.N, d.Sum); err != nil {
 				return mapErr(op, err, "")
 			}
 		}
@@ -316,26 +318,12 @@ func (tx *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 // statDimensions are the columns a StatFilter may group by.
 var statDimensions = map[string]bool{zhengzhao.StatByUnit: true, zhengzhao.StatByType: true, zhengzhao.StatByPeriod: true}
 
-// SumStats adds up the matching counters.
+// SumStats adds up the matching counters. Each range is its own query, a
+// range scan of an index (with a unit, the primary key; without, the
+// period index), and the sums are merged here: one query with the ranges
+// ORed together makes SQLite scan the whole index.
 func (tx *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
 	const op = "sqlite.SumStats"
-	if len(f.Ranges) == 0 {
-		return nil, nil
-	}
-	var w where
-	if f.Unit != nil {
-		w.add("unit = ?", *f.Unit)
-	}
-	if len(f.Metrics) > 0 {
-		w.add("metric IN (?"+strings.Repeat(", ?", len(f.Metrics)-1)+")", anys(f.Metrics)...)
-	}
-	var ors []string
-	var orArgs []any
-	for _, r := range f.Ranges {
-		ors = append(ors, "(g = ? AND period BETWEEN ? AND ?)")
-		orArgs = append(orArgs, r.Granularity, r.From, r.To)
-	}
-	w.add("("+strings.Join(ors, " OR ")+")", orArgs...)
 	group := []string{}
 	for _, g := range f.GroupBy {
 		if !statDimensions[g] {
@@ -343,33 +331,86 @@ func (tx *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
 		}
 		group = append(group, g)
 	}
-	cols := append(append([]string(nil), group...), "metric")
-	rows, err := tx.query(`SELECT `+strings.Join(cols, ", ")+`, SUM(n), SUM(sum) FROM stats`+w.String()+
-		` GROUP BY `+strings.Join(cols, ", ")+` ORDER BY `+strings.Join(cols, ", "), w.args...)
-	if err != nil {
-		return nil, mapErr(op, err, "")
+	cols := strings.Join(append(append([]string(nil), group...), "metric"), ", ")
+	from := " FROM stats"
+	if f.Unit == nil {
+		from = " FROM stats INDEXED BY stats_period"
 	}
-	defer rows.Close()
-	var out []zhengzhao.StatSum
-	for rows.Next() {
-		var s zhengzhao.StatSum
-		dest := make([]any, 0, len(cols)+2)
-		for _, g := range group {
-			switch g {
-			case zhengzhao.StatByUnit:
-				dest = append(dest, &s.Unit)
-			case zhengzhao.StatByType:
-				dest = append(dest, &s.Type)
-			case zhengzhao.StatByPeriod:
-				dest = append(dest, &s.Period)
-			}
+	type key struct{ unit, typ, period, metric string }
+	sums := map[key]*zhengzhao.StatSum{}
+	var out []*zhengzhao.StatSum
+	for _, r := range f.Ranges {
+		var w where
+		if f.Unit != nil {
+			w.add("unit = ?", *f.Unit)
 		}
-		if err := rows.Scan(append(dest, &s.Metric, &s.N, &s.Sum)...); err != nil {
+		w.add("g = ? AND period BETWEEN ? AND ?", r.Granularity, r.From, r.To)
+		if len(f.Metrics) > 0 {
+			w.add("metric IN (?"+strings.Repeat(", ?", len(f.Metrics)-1)+")", anys(f.Metrics)...)
+		}
+		rows, err := tx.query(`SELECT `+cols+`, SUM(n), SUM(sum)`+from+w.String()+` GROUP BY `+cols, w.args...)
+		if err != nil {
 			return nil, mapErr(op, err, "")
 		}
-		out = append(out, s)
+		for rows.Next() {
+			var s zhengzhao.StatSum
+			dest := make([]any, 0, len(group)+3)
+			for _, g := range group {
+				switch g {
+				case zhengzhao.StatByUnit:
+					dest = append(dest, &s.Unit)
+				case zhengzhao.StatByType:
+					dest = append(dest, &s.Type)
+				case zhengzhao.StatByPeriod:
+					dest = append(dest, &s.Period)
+				}
+			}
+			if err := rows.Scan(append(dest, &s.Metric, &s.N, &s.Sum)...); err != nil {
+				rows.Close()
+				return nil, mapErr(op, err, "")
+			}
+			k := key{s.Unit, s.Type, s.Period, s.Metric}
+			if acc := sums[k]; acc != nil {
+				acc.N += s.N
+				acc.Sum += s.Sum
+				continue
+			}
+			sums[k] = &s
+			out = append(out, &s)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return nil, mapErr(op, err, "")
+		}
+		rows.Close()
 	}
-	return out, mapErr(op, rows.Err(), "")
+	return sortStats(out, group), nil
+}
+
+// sortStats orders sums by the grouped dimensions, then the metric.
+func sortStats(ss []*zhengzhao.StatSum, group []string) []zhengzhao.StatSum {
+	slices.SortFunc(ss, func(a, b *zhengzhao.StatSum) int {
+		for _, g := range group {
+			var c int
+			switch g {
+			case zhengzhao.StatByUnit:
+				c = strings.Compare(a.Unit, b.Unit)
+			case zhengzhao.StatByType:
+				c = strings.Compare(a.Type, b.Type)
+			case zhengzhao.StatByPeriod:
+				c = strings.Compare(a.Period, b.Period)
+			}
+			if c != 0 {
+				return c
+			}
+		}
+		return strings.Compare(a.Metric, b.Metric)
+	})
+	out := make([]zhengzhao.StatSum, len(ss))
+	for i, s := range ss {
+		out[i] = *s
+	}
+	return out
 }
 
 func anys(ss []string) []any {

@@ -298,6 +298,10 @@ func testStatsAddAndSum(t *testing.T, s zhengzhao.Store) {
 		{"months", []zhengzhao.StatRange{{Granularity: zhengzhao.StatMonthly, From: "2026-01", To: "2026-12"}}, 7, 11},
 		{"month and days", []zhengzhao.StatRange{{Granularity: zhengzhao.StatMonthly, From: "2026-05", To: "2026-05"},
 			{Granularity: zhengzhao.StatDaily, From: "2026-06-01", To: "2026-06-30"}}, 7, 11},
+		{"year", []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "2026", To: "2026"}}, 7, 11},
+		{"years", []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "0000", To: "9999"}}, 7, 11},
+		{"days, month and year", []zhengzhao.StatRange{{Granularity: zhengzhao.StatDaily, From: "2025-12-30", To: "2025-12-31"},
+			{Granularity: zhengzhao.StatYearly, From: "2026", To: "2026"}, {Granularity: zhengzhao.StatMonthly, From: "2027-01", To: "2027-01"}}, 7, 11},
 	} {
 		got := sum(tc.ranges...)
 		want := []zhengzhao.StatSum{{Unit: u, Metric: zhengzhao.MetricIssued, N: tc.n, Sum: tc.sum}}
@@ -332,8 +336,13 @@ func testStatsGroupAndFilter(t *testing.T, s zhengzhao.Store) {
 	}{
 		{"by unit", zhengzhao.StatFilter{Ranges: year, GroupBy: []string{zhengzhao.StatByUnit}}, []zhengzhao.StatSum{
 			{Unit: a, Metric: zhengzhao.MetricIssued, N: 5}, {Unit: a, Metric: zhengzhao.MetricUsed, N: 7}, {Unit: b, Metric: zhengzhao.MetricUsed, N: 4}}},
-		{"one unit by type", zhengzhao.StatFilter{Unit: &a, Ranges: year, GroupBy: []string{zhengzhao.StatByType}}, []zhengzhao.StatSum{
-			{Type: "T1", Metric: zhengzhao.MetricIssued, N: 2}, {Type: "T2", Metric: zhengzhao.MetricIssued, N: 3}, {Type: "T2", Metric: zhengzhao.MetricUsed, N: 7}}},
+		{"monthly counters keep no type", zhengzhao.StatFilter{Unit: &a, Ranges: year, GroupBy: []string{zhengzhao.StatByType}}, []zhengzhao.StatSum{
+			{Metric: zhengzhao.MetricIssued, N: 5}, {Metric: zhengzhao.MetricUsed, N: 7}}},
+		{"daily counters keep no type", zhengzhao.StatFilter{Unit: &a, Ranges: []zhengzhao.StatRange{{Granularity: zhengzhao.StatDaily, From: "2026-05-01", To: "2026-05-31"}},
+			GroupBy: []string{zhengzhao.StatByType}}, []zhengzhao.StatSum{{Metric: zhengzhao.MetricIssued, N: 5}, {Metric: zhengzhao.MetricUsed, N: 7}}},
+		{"yearly by type", zhengzhao.StatFilter{Unit: &a, Ranges: []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "2026", To: "2026"}},
+			GroupBy: []string{zhengzhao.StatByType}, Metrics: []string{zhengzhao.MetricIssued}}, []zhengzhao.StatSum{
+			{Type: "T1", Metric: zhengzhao.MetricIssued, N: 2}, {Type: "T2", Metric: zhengzhao.MetricIssued, N: 3}}},
 		{"by period, metric filter", zhengzhao.StatFilter{Metrics: []string{zhengzhao.MetricUsed}, Ranges: year, GroupBy: []string{zhengzhao.StatByPeriod}},
 			[]zhengzhao.StatSum{{Period: "2026-05", Metric: zhengzhao.MetricUsed, N: 7}, {Period: "2026-06", Metric: zhengzhao.MetricUsed, N: 4}}},
 		{"by day", zhengzhao.StatFilter{Unit: &a, Metrics: []string{zhengzhao.MetricIssued},
