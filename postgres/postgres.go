@@ -152,6 +152,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "zhengzhao"
 	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		// Every query here is a short index lookup. With stale statistics
+		// (after a bulk load, before autovacuum analyses) the planner
+		// overestimates rows and JIT-compiles them: milliseconds of
+		// compilation for a one-row answer. Measured: 25 ms instead of
+		// 0.1 ms for list-by-holder at 2 million licenses.
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	if o.schema != "" {
 		// A startup parameter, so that it holds from the first statement
 		// of every connection, including those the pool opens after a

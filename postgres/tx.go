@@ -624,7 +624,13 @@ func (t *Tx) AuditSize() (int64, error) {
 // AuditEntries returns the entries with index in [start, end), in order.
 func (t *Tx) AuditEntries(start, end int64) ([]*zhengzhao.AuditEntry, error) {
 	const op = "postgres.AuditEntries"
-	rows, err := t.q.Query(t.ctx, "SELECT "+auditColumns+" FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx", start, end)
+	if end <= start {
+		return nil, nil
+	}
+	// The LIMIT keeps the plan an index range scan even when the
+	// statistics are stale (after a bulk load): without it the planner
+	// chose a parallel sequential scan of the whole log for each batch.
+	rows, err := t.q.Query(t.ctx, "SELECT "+auditColumns+" FROM audit_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx LIMIT $3", start, end, end-start)
 	if err != nil {
 		return nil, mapErr(op, err, "")
 	}
