@@ -29,11 +29,11 @@ const (
 // license to orgHolder, a using unit with a matter on its usage list, and
 // the holder's session.
 type useFixture struct {
-	m                    *Main
-	admin, issuer, user  client
-	license              map[string]any
-	holderCookie         string
-	usecontext, badCheck map[string]any
+	m                   *Main
+	admin, issuer, user client
+	license             map[string]any
+	holderCookie        string
+	usecontext          map[string]any
 }
 
 func newUseFixture(t *testing.T) *useFixture {
