@@ -166,7 +166,7 @@ func fillStats(b *testing.B, n int) *statsHistory {
 	}
 	flush()
 	h.fill = time.Since(t0)
-	b.Logf("filled counters for %d licenses (%d issuers × %d types, %d using units, %d days): %d deltas (×2 rows: day and month) in %v",
+	b.Logf("filled counters for %d licenses (%d issuers × %d types, %d using units, %d days): %d deltas (each to a day, a month and a year counter) in %v",
 		issued, nIssuers, typesPer, nUsers, days, h.rows, h.fill.Round(time.Second))
 	return h
 }
