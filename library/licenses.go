@@ -108,7 +108,7 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 				return err
 			}
 			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
-				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder)}})
+				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder), "issued_on": lic.IssuedOn}})
 		})
 		switch {
 		case errors.Is(err, errSerialTaken) && r.Serial == "" && attempt < 3:
