@@ -5,13 +5,11 @@ import (
 	"embed"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"path"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 )
 
 // migrations are the schema changes, applied in the order of the number
@@ -21,41 +19,8 @@ import (
 //go:embed migration/*.sql
 var migrations embed.FS
 
-// migration is one schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: the name must start with a positive number and _", base)
-		}
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
+func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrations) }
 
 // Migrate applies the migrations the schema lacks, each in its own
 // transaction, and records them in schema_migrations. It is idempotent: on
@@ -116,37 +81,37 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return mapErr(op, err, "")
 	}
-	latest := ms[len(ms)-1].version
+	latest := ms[len(ms)-1].Version
 	if len(applied) > 0 {
 		if current := int(slices.Max(applied)); current > latest {
 			return fmt.Errorf("%s: schema %s has version %d, newer than this program's %d", op, schema, current, latest)
 		}
 	}
 	for _, m := range ms {
-		if slices.Contains(applied, int32(m.version)) {
+		if slices.Contains(applied, int32(m.Version)) {
 			continue
 		}
 		if err := s.apply(ctx, conn, m); err != nil {
-			return mapErr(op, fmt.Errorf("%s: %w", m.name, err), "")
+			return mapErr(op, fmt.Errorf("%s: %w", m.Name, err), "")
 		}
-		s.log.Info("postgres: applied migration", "schema", schema, "migration", m.name)
+		s.log.Info("postgres: applied migration", "schema", schema, "migration", m.Name)
 	}
 	return nil
 }
 
 // apply runs m and records it in one transaction: PostgreSQL's DDL is
 // transactional, so a failing migration leaves nothing behind.
-func (s *Store) apply(ctx context.Context, conn *pgx.Conn, m migration) error {
+func (s *Store) apply(ctx context.Context, conn *pgx.Conn, m migration.Migration) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-		m.version, m.name, s.txTime()); err != nil {
+		m.Version, m.Name, s.txTime()); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -4,12 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 )
 
 // migrations are the schema changes, applied in the order of the number
@@ -19,41 +16,8 @@ import (
 //go:embed migration/*.sql
 var migrations embed.FS
 
-// migration is one schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migration/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := path.Base(name)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: the name must start with a positive number and _", base)
-		}
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
+func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrations) }
 
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and records them in schema_migrations. It is idempotent:
@@ -73,8 +37,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	for _, m := range ms {
-		if err := s.apply(ctx, m, ms[len(ms)-1].version); err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", m.name, err)
+		if err := s.apply(ctx, m, ms[len(ms)-1].Version); err != nil {
+			return fmt.Errorf("sqlite: migrate %s: %w", m.Name, err)
 		}
 	}
 	return nil
@@ -83,7 +47,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 // apply runs m unless it has been applied. latest is the newest version
 // this program knows. The check runs inside the write transaction, so two
 // processes opening one new database do not both apply m.
-func (s *Store) apply(ctx context.Context, m migration, latest int) error {
+func (s *Store) apply(ctx context.Context, m migration.Migration, latest int) error {
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -97,23 +61,23 @@ func (s *Store) apply(ctx context.Context, m migration, latest int) error {
 		return fmt.Errorf("the database has schema version %d, newer than this program's %d", current, latest)
 	}
 	var applied bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.version).Scan(&applied); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?)`, m.Version).Scan(&applied); err != nil {
 		return err
 	}
 	if applied {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, formatTime(s.now())); err != nil {
+		m.Version, m.Name, formatTime(s.now())); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	s.log.Info("sqlite: applied migration", "path", s.path, "migration", m.name)
+	s.log.Info("sqlite: applied migration", "path", s.path, "migration", m.Name)
 	return nil
 }
 
