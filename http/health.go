@@ -91,16 +91,22 @@ func mergeInto(doc map[string]any, key string, add map[string]any, source string
 	}
 	for k, v := range add {
 		old, dup := dst[k]
-		if dup && key == "paths" {
-			// A fragment may add operations to a path of the core document.
+		switch {
+		case !dup:
+			dst[k] = v
+		case key == "paths":
+			// A fragment may add operations (methods) to a path of the
+			// core document, never replace one.
 			ops, _ := old.(map[string]any)
-			mergeInto(map[string]any{"ops": ops}, "ops", v.(map[string]any), source+": path "+k)
-			continue
-		}
-		if dup {
+			for method, op := range v.(map[string]any) {
+				if _, twice := ops[method]; twice {
+					panic(fmt.Sprintf("%s: %s %s is defined twice", source, method, k))
+				}
+				ops[method] = op
+			}
+		default:
 			panic(fmt.Sprintf("%s: %s %q is defined twice", source, key, k))
 		}
-		dst[k] = v
 	}
 }
 
