@@ -197,7 +197,11 @@ func TestPresentationOverHTTP(t *testing.T) {
 	if err != nil || !strings.Contains(out, "VALID (offline checks)") || !strings.Contains(out, "license:   "+idA) {
 		t.Fatalf("verify --token: %v\n%s", err, out)
 	}
-	out, err = run(token[:10] + "x" + token[11:])
+	flip := "x" // a different character, or the "modified" token would be the same token
+	if token[10] == 'x' {
+		flip = "y"
+	}
+	out, err = run(token[:10] + flip + token[11:])
 	var ee exitError
 	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(out, "INVALID") {
 		t.Fatalf("verify --token of a modified token: %v\n%s", err, out)
