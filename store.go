@@ -30,6 +30,25 @@ type Store interface {
 	Close() error
 }
 
+// LicenseStatus is what online verification needs of a stored license.
+type LicenseStatus struct {
+	// License holds the identity and lifecycle fields only.
+	License *License
+	// UnderObjection reports an open objection to any version.
+	UnderObjection bool
+}
+
+// Peeker is implemented by stores whose reads cost a round trip each to a
+// database server (PostgreSQL). Peek runs fn's reads outside any
+// transaction: each statement sees the latest committed state on its own,
+// and statements do not share a snapshot, so fn must need only one
+// statement's consistency. It saves the BEGIN and the end of a transaction
+// on hot paths such as verification. fn may run again if the connection is
+// lost; it must only read.
+type Peeker interface {
+	Peek(ctx context.Context, fn func(ReadTx) error) error
+}
+
 // Pinger is implemented by stores that can report whether the database is
 // reachable (readiness).
 type Pinger interface {
@@ -61,8 +80,9 @@ type ReadTx interface {
 	FindLicenseByID(id string) (*License, error)
 	// FindLicenseStatus returns the license's ID, Type, Issuer.Code, Serial,
 	// Version and lifecycle fields only, without reading the signed
-	// document: the hot path of verification.
-	FindLicenseStatus(id string) (*License, error)
+	// document, and whether any version of it is under objection: the hot
+	// path of verification, one statement.
+	FindLicenseStatus(id string) (*LicenseStatus, error)
 	// FindLicenses returns matching licenses in the order they were stored.
 	FindLicenses(f LicenseFilter) ([]*License, int, string, error)
 	FindIdempotencyRecord(unit, key string) (*IdempotencyRecord, error)

@@ -49,18 +49,21 @@ func (t *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zhengz
 }
 
 // FindLicenseStatus returns a license's identity and lifecycle columns
-// without reading its document.
-func (t *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
+// without reading its document, and whether any version of it has an open
+// objection, in one statement.
+func (t *Tx) FindLicenseStatus(id string) (*zhengzhao.LicenseStatus, error) {
 	const op = "postgres.FindLicenseStatus"
 	l := zhengzhao.License{ID: id}
-	err := t.q.QueryRow(t.ctx, `SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
-		FROM licenses WHERE id = $1`, id).
-		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &l.RevokedAt, &l.RevocationReason)
+	st := zhengzhao.LicenseStatus{License: &l}
+	err := t.q.QueryRow(t.ctx, `SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason,
+			EXISTS (SELECT FROM objections WHERE license_base = $2 AND status = $3)
+		FROM licenses WHERE id = $1`, id, l.Base(), zhengzhao.ObjectionOpen).
+		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &l.RevokedAt, &l.RevocationReason, &st.UnderObjection)
 	if err != nil {
 		return nil, findErr(op, err, "license %s not found", id)
 	}
 	l.RevokedAt = utcPtr(l.RevokedAt)
-	return &l, nil
+	return &st, nil
 }
 
 // RevokeUnitKey marks a unit's key revoked; the first revocation time stays.

@@ -45,6 +45,7 @@ import (
 var (
 	_ zhengzhao.Store  = (*Store)(nil)
 	_ zhengzhao.Pinger = (*Store)(nil)
+	_ zhengzhao.Peeker = (*Store)(nil)
 	_ zhengzhao.Tx     = (*Tx)(nil)
 	_ groupcommit.Tx   = gcTx{}
 )
@@ -289,6 +290,25 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime()})
 }
+
+// Peek runs fn's reads on the pool outside any transaction
+// (zhengzhao.Peeker): one round trip per statement instead of three for a
+// one-statement read in View. It retries once when the connection was lost.
+func (s *Store) Peek(ctx context.Context, fn func(zhengzhao.ReadTx) error) error {
+	const op = "postgres.Peek"
+	if s.closed.Load() {
+		return closedErr(op, nil)
+	}
+	return s.retryConn(ctx, func() error {
+		return fn(&Tx{ctx: ctx, q: poolQuerier{s.pool}, now: s.txTime()})
+	})
+}
+
+// poolQuerier lets a Tx read straight from the pool. It has no connection
+// of its own: Conn is for write transactions only.
+type poolQuerier struct{ *pgxpool.Pool }
+
+func (poolQuerier) Conn() *pgx.Conn { return nil }
 
 // Ping reports whether the database answers (zhengzhao.Pinger, for
 // readiness checks). EUNAVAILABLE when it does not.

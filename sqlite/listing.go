@@ -69,26 +69,29 @@ func (tx *Tx) FindIdempotencyRecords(unit, afterKey string, limit int) ([]*zheng
 }
 
 // qFindLicenseStatus runs on every verification: prepared once.
-var qFindLicenseStatus = prepared(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason
+var qFindLicenseStatus = prepared(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason,
+		EXISTS (SELECT 1 FROM objections WHERE license_base = ? AND status = ?)
 	FROM licenses WHERE id = ?`)
 
 // FindLicenseStatus returns a license's identity and lifecycle columns
-// without decoding its document.
-func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.License, error) {
+// without decoding its document, and whether any version of it has an open
+// objection, in one statement.
+func (tx *Tx) FindLicenseStatus(id string) (*zhengzhao.LicenseStatus, error) {
 	const op = "sqlite.FindLicenseStatus"
 	var (
 		l       = zhengzhao.License{ID: id}
+		st      = zhengzhao.LicenseStatus{License: &l}
 		revoked sql.NullString
 	)
-	err := tx.queryRow(qFindLicenseStatus, id).
-		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &revoked, &l.RevocationReason)
+	err := tx.queryRow(qFindLicenseStatus, l.Base(), zhengzhao.ObjectionOpen, id).
+		Scan(&l.Type, &l.Issuer.Code, &l.Serial, &l.Version, &l.Status, &l.SupersededBy, &revoked, &l.RevocationReason, &st.UnderObjection)
 	if err != nil {
 		return nil, notFound(op, err, "license %s not found", id)
 	}
 	if l.RevokedAt, err = parseNullTime(revoked); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	return &l, nil
+	return &st, nil
 }
 
 // RevokeUnitKey marks a unit's key revoked; the first revocation time stays.

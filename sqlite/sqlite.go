@@ -35,6 +35,7 @@ import (
 var (
 	_ zhengzhao.Store  = (*Store)(nil)
 	_ zhengzhao.Pinger = (*Store)(nil)
+	_ zhengzhao.Peeker = (*Store)(nil)
 	_ zhengzhao.Tx     = (*Tx)(nil)
 )
 
@@ -211,6 +212,12 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 	}
 	defer tx.Rollback()
 	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime(), stmts: s.rstmts})
+}
+
+// Peek is View (zhengzhao.Peeker): an in-process SQLite transaction costs
+// no round trip, so a snapshot is as cheap as none.
+func (s *Store) Peek(ctx context.Context, fn func(zhengzhao.ReadTx) error) error {
+	return s.View(ctx, fn)
 }
 
 // Ping reports whether the database can be read.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -89,21 +90,44 @@ var listingTests = []test{
 		superseded := newLicense(c.types[1], c.issuers[1], "S3", 1, c.holders[1])
 		superseded.Status, superseded.SupersededBy = zhengzhao.StatusSuperseded, newLicense(c.types[1], c.issuers[1], "S3", 2, c.holders[1]).ID
 		createLicenses(t, s, valid, revoked, superseded)
-		view(t, s, func(tx zhengzhao.ReadTx) error {
+		check := func(tx zhengzhao.ReadTx) error {
 			for _, want := range []*zhengzhao.License{valid, revoked, superseded} {
 				got, err := tx.FindLicenseStatus(want.ID)
 				if err != nil {
 					t.Errorf("FindLicenseStatus(%s): %v", want.ID, err)
 					continue
 				}
-				w := &zhengzhao.License{ID: want.ID, Type: want.Type, Issuer: zhengzhao.Party{Code: want.Issuer.Code}, Serial: want.Serial,
-					Version: want.Version, Status: want.Status, SupersededBy: want.SupersededBy, RevokedAt: want.RevokedAt, RevocationReason: want.RevocationReason}
+				w := &zhengzhao.LicenseStatus{License: &zhengzhao.License{ID: want.ID, Type: want.Type, Issuer: zhengzhao.Party{Code: want.Issuer.Code}, Serial: want.Serial,
+					Version: want.Version, Status: want.Status, SupersededBy: want.SupersededBy, RevokedAt: want.RevokedAt, RevocationReason: want.RevocationReason}}
 				if d := diff(w, got); d != "" {
 					t.Errorf("FindLicenseStatus(%s) (-want +got):\n%s", want.ID, d)
 				}
 			}
 			if _, err := tx.FindLicenseStatus("1.2.156.3005.2.nothing"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 				t.Errorf("FindLicenseStatus of an unknown ID: %v, want not_found", err)
+			}
+			return nil
+		}
+		view(t, s, check)
+		// Outside a transaction, where the store offers it, the same.
+		p, ok := s.(zhengzhao.Peeker)
+		if !ok {
+			t.Fatalf("%T does not implement zhengzhao.Peeker", s)
+		}
+		if err := p.Peek(context.Background(), check); err != nil {
+			t.Fatalf("Peek: %v", err)
+		}
+		// An open objection to the license's base shows, on that license only.
+		update(t, s, func(tx zhengzhao.Tx) error { return tx.CreateObjection(newObjection(1, valid.Base(), "unit:x")) })
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			for _, l := range []*zhengzhao.License{valid, revoked} {
+				got, err := tx.FindLicenseStatus(l.ID)
+				if err != nil {
+					t.Fatalf("FindLicenseStatus(%s): %v", l.ID, err)
+				}
+				if want := l == valid; got.UnderObjection != want {
+					t.Errorf("FindLicenseStatus(%s).UnderObjection = %v, want %v", l.ID, got.UnderObjection, want)
+				}
 			}
 			return nil
 		})
