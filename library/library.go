@@ -47,7 +47,15 @@ type Config struct {
 	// ObjectionWorkdays is how many working days an issuer has to answer
 	// an objection (default zhengzhao.DefaultObjectionWorkdays).
 	ObjectionWorkdays int
+	// SignerRecheck is how long a server signs with a unit's cached key
+	// before it checks the store for a newer active key: after a rotation
+	// on another server, the longest it keeps signing with the old key
+	// (default DefaultSignerRecheck).
+	SignerRecheck time.Duration
 }
+
+// DefaultSignerRecheck is the default of Config.SignerRecheck.
+const DefaultSignerRecheck = 30 * time.Second
 
 // Library implements the zhengzhao service interfaces.
 type Library struct {
@@ -66,8 +74,9 @@ type Library struct {
 
 	trust *sign.TrustStore
 
-	mu      sync.Mutex
-	signers map[string]*sign.Signer // active signer by unit code
+	mu            sync.Mutex
+	signers       map[string]*cachedSigner // active signer by unit code
+	signerRecheck time.Duration
 	types   sync.Map                // license type code → *zhengzhao.LicenseType (immutable)
 
 	verified *cache[[32]byte, *offlineCheck] // offline checks by document SHA-256
@@ -104,7 +113,9 @@ func New(c Config) (*Library, error) {
 		now:     c.Now,
 		log:     c.Logger,
 		cal:     c.Calendar,
-		signers: map[string]*sign.Signer{},
+		signers: map[string]*cachedSigner{},
+
+		signerRecheck: c.SignerRecheck,
 
 		verified: newCache[[32]byte, *offlineCheck](verifyCacheSize),
 		proofs:   newCache[string, string](verifyCacheSize),
@@ -117,6 +128,9 @@ func New(c Config) (*Library, error) {
 	}
 	if l.now == nil {
 		l.now = time.Now
+	}
+	if l.signerRecheck <= 0 {
+		l.signerRecheck = DefaultSignerRecheck
 	}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)

@@ -53,11 +53,9 @@ func (l *Library) RevokeUnitKey(ctx context.Context, unit, id string) (*zhengzha
 
 // RotateSigningKey gives an issuing unit a new signing key and certificate
 // and makes it the only active one. Licenses signed with an older key keep
-// verifying: their proofs carry their own certificate.
-//
-// TODO(keys): other servers on the same database keep signing with the key
-// they cached until they restart; refresh the cache when the active key
-// changes.
+// verifying: their proofs carry their own certificate. This server signs
+// with the new key at once; other servers on the same database switch
+// within Config.SignerRecheck.
 func (l *Library) RotateSigningKey(ctx context.Context, unit string) (*zhengzhao.SigningKey, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err

@@ -191,12 +191,14 @@ func (l *Library) Authenticate(ctx context.Context, secret string) (*zhengzhao.U
 // signer returns the active signer of an issuing unit, decrypting its key
 // once per process.
 func (l *Library) signer(ctx context.Context, unit string) (*sign.Signer, error) {
+	now := l.now()
 	l.mu.Lock()
-	s := l.signers[unit]
+	c := l.signers[unit]
 	l.mu.Unlock()
-	if s != nil {
-		return s, nil
+	if c != nil && now.Before(c.recheck) {
+		return c.signer, nil
 	}
+	// Another server may have rotated the key: look at the active one.
 	var keys []*zhengzhao.SigningKey
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		keys, err = tx.FindSigningKeys(zhengzhao.SigningKeyFilter{Unit: &unit, ActiveOnly: true})
@@ -209,21 +211,33 @@ func (l *Library) signer(ctx context.Context, unit string) (*sign.Signer, error)
 		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "unit %s has no active signing key", unit)
 	}
 	k := keys[len(keys)-1]
-	der, err := l.sealer.Open(k.PrivateKey, []byte(k.KID))
-	if err != nil {
-		return nil, fmt.Errorf("open signing key %s: %w", k.KID, err)
+	if c == nil || c.kid != k.KID {
+		der, err := l.sealer.Open(k.PrivateKey, []byte(k.KID))
+		if err != nil {
+			return nil, fmt.Errorf("open signing key %s: %w", k.KID, err)
+		}
+		priv, err := sign.ParsePrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("parse signing key %s: %w", k.KID, err)
+		}
+		s, err := sign.NewSigner(priv, k.CertPEM)
+		if err != nil {
+			return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
+		}
+		c = &cachedSigner{signer: s, kid: k.KID}
 	}
-	priv, err := sign.ParsePrivateKey(der)
-	if err != nil {
-		return nil, fmt.Errorf("parse signing key %s: %w", k.KID, err)
-	}
-	if s, err = sign.NewSigner(priv, k.CertPEM); err != nil {
-		return nil, fmt.Errorf("signing key %s: %w", k.KID, err)
-	}
+	fresh := &cachedSigner{signer: c.signer, kid: c.kid, recheck: now.Add(l.signerRecheck)}
 	l.mu.Lock()
-	l.signers[unit] = s
+	l.signers[unit] = fresh
 	l.mu.Unlock()
-	return s, nil
+	return fresh.signer, nil
+}
+
+// cachedSigner is a unit's active signing key as this server last saw it.
+type cachedSigner struct {
+	signer  *sign.Signer
+	kid     string
+	recheck time.Time // when to look for a newer active key
 }
 
 // CACertificatePEM returns the library CA's certificate.
