@@ -77,7 +77,7 @@ type Library struct {
 	mu            sync.Mutex
 	signers       map[string]*cachedSigner // active signer by unit code
 	signerRecheck time.Duration
-	types   sync.Map                // license type code → *zhengzhao.LicenseType (immutable)
+	types         sync.Map // license type code → *zhengzhao.LicenseType (immutable)
 
 	verified *cache[[32]byte, *offlineCheck] // offline checks by document SHA-256
 	proofs   *cache[string, string]          // stored signature value by license ID
