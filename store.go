@@ -49,6 +49,17 @@ type Peeker interface {
 	Peek(ctx context.Context, fn func(ReadTx) error) error
 }
 
+// A SoloUpdater runs a write transaction of its own beside the group
+// commit, where the database runs transactions concurrently (PostgreSQL).
+// UpdateAlone is for long maintenance work whose rows the short writes do
+// not touch — integrating the audit log into its Merkle tree — so that it
+// does not hold up the writes committed together in Update. It has
+// Update's guarantees, except that fn may run again after a lost
+// connection.
+type SoloUpdater interface {
+	UpdateAlone(ctx context.Context, fn func(Tx) error) error
+}
+
 // Pinger is implemented by stores that can report whether the database is
 // reachable (readiness).
 type Pinger interface {

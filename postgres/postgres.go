@@ -43,11 +43,12 @@ import (
 )
 
 var (
-	_ zhengzhao.Store  = (*Store)(nil)
-	_ zhengzhao.Pinger = (*Store)(nil)
-	_ zhengzhao.Peeker = (*Store)(nil)
-	_ zhengzhao.Tx     = (*Tx)(nil)
-	_ groupcommit.Tx   = gcTx{}
+	_ zhengzhao.Store       = (*Store)(nil)
+	_ zhengzhao.Pinger      = (*Store)(nil)
+	_ zhengzhao.Peeker      = (*Store)(nil)
+	_ zhengzhao.SoloUpdater = (*Store)(nil)
+	_ zhengzhao.Tx          = (*Tx)(nil)
+	_ groupcommit.Tx        = gcTx{}
 )
 
 // DefaultMaxBatch is the default number of Update calls committed in one
@@ -259,6 +260,34 @@ func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	if !errors.As(err, &de) && unavailable(err) {
 		// The begin or commit failed for want of a connection (fn's own
 		// errors are domain errors or its own values, passed on as is).
+		return mapErr(op, err, "")
+	}
+	return err
+}
+
+// UpdateAlone runs fn in a transaction of its own on a pooled connection,
+// beside the group commit (zhengzhao.SoloUpdater): the audit integrator
+// holds the tree head lock for many statements without making every
+// audited read wait behind it. fn runs again if the connection is lost
+// before the commit.
+func (s *Store) UpdateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) error {
+	const op = "postgres.UpdateAlone"
+	if s.closed.Load() {
+		return closedErr(op, nil)
+	}
+	err := s.retryConn(ctx, func() error {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if err := fn(&Tx{ctx: ctx, q: tx, now: s.txTime(), write: true}); err != nil {
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+	var de *zhengzhao.Error
+	if err != nil && !errors.As(err, &de) && unavailable(err) {
 		return mapErr(op, err, "")
 	}
 	return err

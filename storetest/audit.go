@@ -1,7 +1,9 @@
 package storetest
 
 import (
+	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -271,6 +273,69 @@ func hash(s string) []byte {
 }
 
 var treeTests = []test{
+	{"UpdateAlone", func(t *testing.T, s zhengzhao.Store) {
+		su, ok := s.(zhengzhao.SoloUpdater)
+		if !ok {
+			t.Skipf("%T has one writer at a time; SoloUpdater is optional", s)
+		}
+		ctx := context.Background()
+		head := zhengzhao.TreeHead{Size: 1, Root: hash("leaf")}
+		err := su.UpdateAlone(ctx, func(tx zhengzhao.Tx) error {
+			if err := tx.SetTreeHead(head); err != nil {
+				return err
+			}
+			return errRollback
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatalf("UpdateAlone = %v, want fn's error", err)
+		}
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			if got, err := tx.FindTreeHead(); err != nil || got.Size != 0 {
+				t.Errorf("after a failed UpdateAlone the head is %+v, %v; want size 0", got, err)
+			}
+			return nil
+		})
+		// Beside a group-committed write that has not finished, it commits.
+		started, release, written := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			written <- s.Update(ctx, func(tx zhengzhao.Tx) error {
+				if err := tx.AppendAudit(newEntry("unit:x", "b1", 1)); err != nil {
+					return err
+				}
+				close(started)
+				<-release
+				return nil
+			})
+		}()
+		<-started
+		done := make(chan error, 1)
+		go func() {
+			done <- su.UpdateAlone(ctx, func(tx zhengzhao.Tx) error {
+				if _, err := tx.FindTreeHead(); err != nil {
+					return err
+				}
+				return tx.SetTreeHead(head)
+			})
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("UpdateAlone: %v", err)
+			}
+		case <-time.After(patience):
+			t.Fatal("UpdateAlone waited for the group commit")
+		}
+		close(release)
+		if err := <-written; err != nil {
+			t.Fatal(err)
+		}
+		view(t, s, func(tx zhengzhao.ReadTx) error {
+			if got, err := tx.FindTreeHead(); err != nil || got.Size != 1 {
+				t.Errorf("after UpdateAlone the head is %+v, %v; want size 1", got, err)
+			}
+			return nil
+		})
+	}},
 	{"Nodes", func(t *testing.T, s zhengzhao.Store) {
 		nodes := []zhengzhao.TreeNode{
 			{Level: 0, Index: 0, Hash: hash("0/0")},
