@@ -147,6 +147,8 @@ func rawVerify(d time.Duration, doc []byte) result {
 type rawStore interface {
 	sample(ctx context.Context, n int) (sample, error)
 	byID(ctx context.Context, id string) error
+	// byHolder reads every license of a holder by the holder_id index.
+	byHolder(ctx context.Context, holder string) error
 }
 
 func openRaw(ctx context.Context, db, data string) (rawStore, func(context.Context) (int64, int64, error), func(), error) {
@@ -216,6 +218,17 @@ func (p pgRaw) byID(ctx context.Context, id string) error {
 	return p.pool.QueryRow(ctx, `SELECT document FROM licenses WHERE id = $1`, id).Scan(&doc)
 }
 
+func (p pgRaw) byHolder(ctx context.Context, holder string) error {
+	rows, err := p.pool.Query(ctx, `SELECT id, type, status FROM licenses WHERE holder_id = $1`, holder)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
+}
+
 type sqliteRaw struct{ db *sql.DB }
 
 func (s sqliteRaw) sample(ctx context.Context, n int) (sample, error) {
@@ -239,6 +252,17 @@ func (s sqliteRaw) sample(ctx context.Context, n int) (sample, error) {
 func (s sqliteRaw) byID(ctx context.Context, id string) error {
 	var doc string
 	return s.db.QueryRowContext(ctx, `SELECT document FROM licenses WHERE id = ?`, id).Scan(&doc)
+}
+
+func (s sqliteRaw) byHolder(ctx context.Context, holder string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, type, status FROM licenses WHERE holder_id = ?`, holder)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+	}
+	return rows.Err()
 }
 
 // add keeps a stored license: its document as a verifier would present it.
