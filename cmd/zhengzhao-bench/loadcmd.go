@@ -69,7 +69,7 @@ directory holds the keys; the first run creates them and the demo units.`,
 				case "issue":
 					rate, sampleDocs, err = loadThroughLibrary(ctx, lib, units, n, workers)
 				case "import":
-					rate, sampleDocs, err = loadThroughImport(ctx, lib, units, n, seed)
+					rate, sampleDocs, err = loadThroughImport(ctx, lib, units, n, seed, analyzer(db))
 				default:
 					return fmt.Errorf("--via must be issue or import")
 				}
@@ -135,6 +135,25 @@ func openLibrary(ctx context.Context, db, data string) (*library.Library, zhengz
 	}
 	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: ls, LogVerifier: lv, Origin: "zhengzhao.local/audit"})
 	return lib, store, err
+}
+
+// analyzer returns what refreshes PostgreSQL's planner statistics during
+// a long load, or nil for SQLite. Machines whose PostgreSQL runs without
+// autovacuum (this project's test machines) would otherwise plan index
+// lookups on a ten-million-row table as if it were empty.
+func analyzer(db string) func(context.Context) error {
+	if db == "" {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		conn, err := pgx.Connect(ctx, db)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(context.Background())
+		_, err = conn.Exec(ctx, "ANALYZE")
+		return err
+	}
 }
 
 // ensureDemoUnits creates the demo units and catalog once and returns the

@@ -20,7 +20,10 @@ import (
 // types, as JSON Lines through the library's bulk import: validation,
 // signature, the license and its audit entry per row, committed in batches
 // with the job's checkpoint. It returns the rate and a few documents.
-func loadThroughImport(ctx context.Context, lib *library.Library, units map[string]*zhengzhao.Unit, n int, seed uint64) (float64, [][]byte, error) {
+//
+// After each type, analyze (if not nil) refreshes the database's planner
+// statistics, as autovacuum would on a production server.
+func loadThroughImport(ctx context.Context, lib *library.Library, units map[string]*zhengzhao.Unit, n int, seed uint64, analyze func(context.Context) error) (float64, [][]byte, error) {
 	start := time.Now()
 	var done atomic.Int64
 	per := (n + len(demo.Types) - 1) / len(demo.Types)
@@ -70,6 +73,11 @@ func loadThroughImport(ctx context.Context, lib *library.Library, units map[stri
 			return 0, nil, fmt.Errorf("import %s: %w", dt.Name, err)
 		}
 		done.Add(job.Imported)
+		if analyze != nil {
+			if err := analyze(ctx); err != nil {
+				return 0, nil, fmt.Errorf("analyze: %w", err)
+			}
+		}
 	}
 	rate := float64(done.Load()) / time.Since(start).Seconds()
 	// A few stored documents for the raw baseline.
