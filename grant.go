@@ -52,7 +52,7 @@ func (r *GrantRequest) Validate(s *Scenario, now time.Time, typ func(code string
 	case r.ValidUntil.After(now.Add(MaxGrantLife)):
 		fe.add("valid_until", "at most 366 days ahead")
 	}
-	validItems(fe, "items", r.Items, typ)
+	validItems(fe, "items", r.Items, typ, false)
 	for i, it := range r.Items {
 		allowed, ok := s.Item(it.LicenseType)
 		if !ok {
@@ -141,19 +141,39 @@ type GrantFilter struct {
 }
 
 // GrantDisclosure is what a unit gets under a grant: for each authorised
-// license, exactly the authorised fields.
+// license, exactly the authorised fields. It is a document signed by the
+// library's display key (certified by the library CA), like a consent
+// receipt: the unit keeps it and proves later, offline, what it received
+// (library.VerifyGrantDisclosure). The signature covers every member but
+// "proof".
 type GrantDisclosure struct {
-	Grant     string             `json:"grant"`
-	Scenario  string             `json:"scenario"`
-	Holder    HolderRef          `json:"holder"`
-	Purpose   string             `json:"purpose"`
-	Licenses  []DisclosedLicense `json:"licenses"`
-	FetchedAt time.Time          `json:"fetched_at"`
+	// Type is GrantDisclosureType.
+	Type string `json:"type"`
+	// Issuer is the library as the signer (the display-key subject).
+	Issuer   Party     `json:"issuer"`
+	Grant    string    `json:"grant"`
+	Scenario string    `json:"scenario"`
+	Unit     Party     `json:"unit"`
+	Holder   HolderRef `json:"holder"`
+	Purpose  string    `json:"purpose"`
+	// Licenses are the disclosed licenses, each with exactly the
+	// authorised fields and their values.
+	Licenses []DisclosedLicense `json:"licenses"`
+	// FetchedAt is DisclosedAt, kept for clients of the first version.
+	FetchedAt   time.Time `json:"fetched_at"`
+	DisclosedAt time.Time `json:"disclosed_at"`
+	Proof       *Proof    `json:"proof,omitempty"`
 }
 
-// DisclosedLicense is one license as disclosed under a grant.
+// GrantDisclosureType is the Type of a GrantDisclosure.
+const GrantDisclosureType = "zhengzhao.grant-disclosure.v1"
+
+// DisclosedLicense is one license as disclosed under a grant or a
+// government scenario.
 type DisclosedLicense struct {
+	// ID is the license ID of the disclosed version.
 	ID       string         `json:"id"`
+	Version  string         `json:"version"`
 	Type     string         `json:"type"`
 	TypeName string         `json:"type_name"`
 	Status   string         `json:"status"`

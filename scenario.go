@@ -52,6 +52,32 @@ type ScenarioItem struct {
 	Fields      []string `json:"fields"`
 }
 
+// ScenarioAllFields, as the only field of an item of a government
+// scenario, lets the using unit read the whole license document of that
+// type, signed by its issuer. A social scenario always names its fields:
+// a holder consents to named fields, never to "everything".
+const ScenarioAllFields = "*"
+
+// AllFields reports whether the item discloses the whole license.
+func (it ScenarioItem) AllFields() bool {
+	return len(it.Fields) == 1 && it.Fields[0] == ScenarioAllFields
+}
+
+// InForce returns "" when the scenario may be used, else the reason it
+// may not. Only an approved scenario works; a suspended one stops at once
+// because every use reads its current status.
+func (s *Scenario) InForce() string {
+	switch s.Status {
+	case ScenarioApproved:
+		return ""
+	case ScenarioSuspended:
+		return "scenario " + s.ID + " is suspended"
+	case ScenarioRejected:
+		return "scenario " + s.ID + " was rejected"
+	}
+	return "scenario " + s.ID + " is " + s.Status + ", not approved"
+}
+
 // Validate checks a scenario as applied for; typ returns the catalog
 // entry of a code or nil.
 func (s *Scenario) Validate(typ func(code string) *LicenseType) error {
@@ -63,11 +89,13 @@ func (s *Scenario) Validate(typ func(code string) *LicenseType) error {
 	}
 	validName(fe, "name", s.Name)
 	validName(fe, "purpose", s.Purpose)
-	validItems(fe, "items", s.Items, typ)
+	validItems(fe, "items", s.Items, typ, s.Kind == ScenarioGovernment)
 	return Invalid("invalid scenario", fe.errors())
 }
 
-func validItems(fe fieldErrors, name string, items []ScenarioItem, typ func(code string) *LicenseType) {
+// validItems checks the items of a scenario or grant request; allowAll
+// admits an item whose only field is ScenarioAllFields.
+func validItems(fe fieldErrors, name string, items []ScenarioItem, typ func(code string) *LicenseType, allowAll bool) {
 	if len(items) == 0 || len(items) > 20 {
 		fe.add(name, "1 to 20 items")
 	}
@@ -86,8 +114,18 @@ func validItems(fe fieldErrors, name string, items []ScenarioItem, typ func(code
 		if len(it.Fields) == 0 {
 			f.add("fields", "at least one field")
 		}
+		if it.AllFields() {
+			if !allowAll {
+				f.add("fields[0]", "only a government scenario may disclose all fields (%q); name the fields", ScenarioAllFields)
+			}
+			continue
+		}
 		dup := map[string]bool{}
 		for j, k := range it.Fields {
+			if k == ScenarioAllFields {
+				f.add("fields["+itoa(j)+"]", "%q stands alone: it means every field", ScenarioAllFields)
+				continue
+			}
 			if _, ok := t.Field(k); !ok && !isPseudoField(k) {
 				f.add("fields["+itoa(j)+"]", "license type %s has no field %q", t.Code, k)
 			}

@@ -1,6 +1,10 @@
 package zhengzhao
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
 
 // Use: using licenses (用证, Measures art. 13–15, 17–20, 26): service
 // matters and usage lists, material exemption, access control for using
@@ -109,6 +113,41 @@ type FetchRequest struct {
 	Context UseContext `json:"context"`
 }
 
+// ScenarioFetchRequest is a using unit's fetch of one license for a case
+// under one of its approved government scenarios (art. 15: use beyond the
+// usage lists through a data-sharing application).
+type ScenarioFetchRequest struct {
+	Scenario string     `json:"scenario"`
+	License  string     `json:"license"`
+	Context  UseContext `json:"context"`
+}
+
+// ScenarioDisclosure is what a using unit gets under a government
+// scenario: the scenario's fields of the license, in a document signed by
+// the library's display key (library.VerifyScenarioDisclosure); when the
+// scenario allows all fields (ScenarioAllFields), Document is also the
+// whole license document signed by its issuer. The signature covers every
+// member but "proof".
+type ScenarioDisclosure struct {
+	// Type is ScenarioDisclosureType.
+	Type     string `json:"type"`
+	Issuer   Party  `json:"issuer"`
+	Scenario string `json:"scenario"`
+	Unit     Party  `json:"unit"`
+	// Context is the fetch's five items.
+	Context UseContext       `json:"context"`
+	Holder  HolderRef        `json:"holder"`
+	License DisclosedLicense `json:"license"`
+	// Document is the issuer-signed license, only under an all-fields
+	// item.
+	Document    json.RawMessage `json:"document,omitempty"`
+	DisclosedAt time.Time       `json:"disclosed_at"`
+	Proof       *Proof          `json:"proof,omitempty"`
+}
+
+// ScenarioDisclosureType is the Type of a ScenarioDisclosure.
+const ScenarioDisclosureType = "zhengzhao.scenario-disclosure.v1"
+
 // UseReadTx reads use state. Stores implement it as part of ReadTx.
 type UseReadTx interface {
 	// FindMatterByCode returns a service matter. ENOTFOUND.
@@ -185,6 +224,11 @@ type UseService interface {
 	// of a matter on its usage list that accepts the license's type.
 	// EINVALID, ENOTFOUND, EFORBIDDEN; refusals are audited.
 	FetchLicense(ctx context.Context, r *FetchRequest) (*License, error)
+	// FetchUnderScenario returns the scenario's fields of a license to a
+	// using unit, for a case, under one of its approved government
+	// scenarios that covers the license's type. EINVALID, ENOTFOUND,
+	// EFORBIDDEN; refusals are audited.
+	FetchUnderScenario(ctx context.Context, r *ScenarioFetchRequest) (*ScenarioDisclosure, error)
 
 	// ApplyScenario records a unit's application for a scenario.
 	// EINVALID, EFORBIDDEN.

@@ -139,6 +139,21 @@ func (s *Server) handleFetch(w nethttp.ResponseWriter, r *nethttp.Request) {
 	s.render(w, r, nethttp.StatusOK, lic)
 }
 
+// handleScenarioFetch handles POST /v1/use/scenario-fetch.
+func (s *Server) handleScenarioFetch(w nethttp.ResponseWriter, r *nethttp.Request) {
+	var req zhengzhao.ScenarioFetchRequest
+	if err := s.decode(r, &req); err != nil {
+		s.error(w, r, err)
+		return
+	}
+	d, err := s.use.FetchUnderScenario(r.Context(), &req)
+	if err != nil {
+		s.error(w, r, err)
+		return
+	}
+	s.render(w, r, nethttp.StatusOK, d)
+}
+
 // scenarioBody is what a unit submits to apply for a scenario.
 type scenarioBody struct {
 	Kind    string                   `json:"kind"`

@@ -22,6 +22,7 @@ func (s *Server) useRoutes() []route {
 
 		{method: "POST", path: "/v1/use/exemptions", auth: true, handler: s.handleExemption},
 		{method: "POST", path: "/v1/use/fetch", auth: true, handler: s.handleFetch},
+		{method: "POST", path: "/v1/use/scenario-fetch", auth: true, handler: s.handleScenarioFetch},
 
 		{method: "POST", path: "/v1/scenarios", auth: true, handler: s.handleApplyScenario},
 		{method: "GET", path: "/v1/scenarios", auth: true, query: []string{"status", "kind", "unit", "region"}, handler: s.handleListScenarios},

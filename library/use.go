@@ -319,10 +319,10 @@ type useCheck struct {
 }
 
 // checkUse checks a using unit's context: the actor is a using unit, the
-// five items are present, the matter exists under that code and name, and
-// it is on the unit's usage list. fe carries the request's other field
-// errors.
-func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError) (*useCheck, error) {
+// five items are present, the matter exists under that code and name, and,
+// when onList, it is on the unit's usage list. fe carries the request's
+// other field errors.
+func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError, onList bool) (*useCheck, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleUser)
 	if err != nil {
 		return nil, err
@@ -342,6 +342,9 @@ func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zh
 		if uc.matter.Name != c.MatterName {
 			return zhengzhao.Invalid("the matter name does not match matter "+c.MatterCode,
 				[]zhengzhao.FieldError{{Field: "context.matter_name", Message: "matter " + c.MatterCode + " is named " + uc.matter.Name}})
+		}
+		if !onList {
+			return nil
 		}
 		if uc.list, err = tx.FindUsageList(u.Code, c.MatterCode); zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
 			return zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "matter %s is not on the usage list of unit %s", c.MatterCode, u.Code)
@@ -368,7 +371,7 @@ func (l *Library) Exemption(ctx context.Context, r *zhengzhao.ExemptionRequest) 
 		fe = append(fe, zhengzhao.FieldError{Field: "applicant." + f.Field, Message: f.Message})
 	}
 	refusal := zhengzhao.AuditEntry{Subject: r.Applicant.String(), Details: r.Context.Details()}
-	uc, err := l.checkUse(ctx, &r.Context, fe)
+	uc, err := l.checkUse(ctx, &r.Context, fe, true)
 	if err != nil {
 		refusal.Details = r.Context.Details()
 		return nil, l.refuse(ctx, err, refusal)
@@ -453,7 +456,7 @@ func (l *Library) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (
 		fe = append(fe, zhengzhao.FieldError{Field: "license", Message: "required"})
 	}
 	refusal := zhengzhao.AuditEntry{License: r.License}
-	uc, err := l.checkUse(ctx, &r.Context, fe)
+	uc, err := l.checkUse(ctx, &r.Context, fe, true)
 	if err != nil {
 		refusal.Details = r.Context.Details()
 		return nil, l.refuse(ctx, err, refusal)

@@ -40,8 +40,8 @@ func (l *Library) RequestGrant(ctx context.Context, r *zhengzhao.GrantRequest) (
 		return nil, err
 	case sc.Kind != zhengzhao.ScenarioSocial:
 		err = zhengzhao.Invalid("not a social scenario", []zhengzhao.FieldError{{Field: "scenario", Message: "consent is asked for under a social scenario"}})
-	case sc.Status != zhengzhao.ScenarioApproved:
-		err = zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "scenario %s is %s, not approved", sc.ID, sc.Status)
+	case sc.InForce() != "":
+		err = zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "%s", sc.InForce())
 	default:
 		err = r.Validate(sc, l.now(), l.typeLookup(ctx))
 	}
@@ -132,8 +132,8 @@ func (l *Library) DecideGrant(ctx context.Context, id string, d *zhengzhao.Grant
 			if err != nil {
 				return err
 			}
-			if sc.Status != zhengzhao.ScenarioApproved {
-				return zhengzhao.Errorf(zhengzhao.ECONFLICT, "the unit's scenario %s is %s", sc.ID, sc.Status)
+			if reason := sc.InForce(); reason != "" {
+				return zhengzhao.Errorf(zhengzhao.ECONFLICT, "the unit's %s", reason)
 			}
 			g.Status, g.Licenses, g.Receipt, decision = zhengzhao.GrantApproved, bases, receipt, "approved"
 		} else {
@@ -204,7 +204,7 @@ func (l *Library) signReceipt(ctx context.Context, g *zhengzhao.Grant, bases []s
 	if err != nil {
 		return nil, err
 	}
-	r := &zhengzhao.ConsentReceipt{Type: zhengzhao.ConsentReceiptType, Issuer: zhengzhao.Party{Code: sign.DisplaySubject, Name: receiptIssuerName},
+	r := &zhengzhao.ConsentReceipt{Type: zhengzhao.ConsentReceiptType, Issuer: libraryIssuer,
 		Grant: g.ID, Scenario: g.Scenario, Unit: zhengzhao.Party{Code: g.Unit, Name: g.UnitName}, Holder: g.Holder,
 		Purpose: g.Purpose, Items: g.Items, Licenses: bases, ValidUntil: g.ValidUntil, Once: g.Once, Decision: "approved",
 		SignedAt: l.now().UTC().Truncate(time.Second)}
@@ -227,12 +227,8 @@ func VerifyConsentReceipt(ts *sign.TrustStore, doc []byte) (*zhengzhao.ConsentRe
 	if err := json.Unmarshal(doc, &r); err != nil {
 		return nil, fmt.Errorf("consent receipt: %w", err)
 	}
-	if r.Type != zhengzhao.ConsentReceiptType {
-		return nil, fmt.Errorf("consent receipt: type %q", r.Type)
-	}
-	chk := ts.VerifyDocument(doc, time.Now())
-	if !chk.Signature || !chk.IssuerTrusted {
-		return nil, fmt.Errorf("consent receipt: %s", strings.Join(chk.Reasons, "; "))
+	if err := verifyLibraryDocument(ts, doc, zhengzhao.ConsentReceiptType, r.SignedAt); err != nil {
+		return nil, fmt.Errorf("consent receipt: %w", err)
 	}
 	return &r, nil
 }
@@ -311,17 +307,18 @@ func (l *Library) FindGrants(ctx context.Context) ([]*zhengzhao.Grant, error) {
 	return gs, err
 }
 
-// errGrantRefused carries the reason a grant may not be used out of the
-// transaction that found it.
-type errGrantRefused struct{ err error }
-
-func (e *errGrantRefused) Error() string { return e.err.Error() }
-
 // UseGrant discloses exactly the authorised fields of exactly the
 // authorised licenses to the grant's unit, while the grant and its
-// scenario are in force; a once-only grant is used up.
+// scenario are in force; a once-only grant is used up. The disclosure is
+// signed by the library (VerifyGrantDisclosure).
 func (l *Library) UseGrant(ctx context.Context, id string) (*zhengzhao.GrantDisclosure, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleSocial)
+	if err != nil {
+		return nil, err
+	}
+	// The signer is read before the transaction: making a new display key
+	// takes a transaction of its own.
+	signer, err := l.displaySigner(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -335,21 +332,23 @@ func (l *Library) UseGrant(ctx context.Context, id string) (*zhengzhao.GrantDisc
 			err = zhengzhao.Errorf(zhengzhao.ENOTFOUND, "grant %s not found", id)
 		}
 		if err != nil {
-			return &errGrantRefused{err}
+			return &errRefused{err}
 		}
 		now := tx.Now()
 		if reason := g.InForce(now); reason != "" {
-			return &errGrantRefused{zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "grant %s may not be used: %s", id, reason)}
+			return &errRefused{zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "grant %s may not be used: %s", id, reason)}
 		}
 		sc, err := tx.FindScenarioByID(g.Scenario)
 		if err != nil {
 			return err
 		}
-		if sc.Status != zhengzhao.ScenarioApproved {
-			return &errGrantRefused{zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "grant %s may not be used: scenario %s is %s", id, sc.ID, sc.Status)}
+		if reason := sc.InForce(); reason != "" {
+			return &errRefused{zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "grant %s may not be used: %s", id, reason)}
 		}
-		out = &zhengzhao.GrantDisclosure{Grant: g.ID, Scenario: g.Scenario, Holder: g.Holder, Purpose: g.Purpose,
-			Licenses: []zhengzhao.DisclosedLicense{}, FetchedAt: now}
+		at := now.UTC().Truncate(time.Second)
+		out = &zhengzhao.GrantDisclosure{Type: zhengzhao.GrantDisclosureType, Issuer: libraryIssuer, Grant: g.ID, Scenario: g.Scenario,
+			Unit: zhengzhao.Party{Code: u.Code, Name: u.Name}, Holder: g.Holder, Purpose: g.Purpose,
+			Licenses: []zhengzhao.DisclosedLicense{}, FetchedAt: at, DisclosedAt: at}
 		for _, base := range g.Licenses {
 			lic, err := currentVersion(tx, base)
 			if err != nil {
@@ -367,13 +366,16 @@ func (l *Library) UseGrant(ctx context.Context, id string) (*zhengzhao.GrantDisc
 				return err
 			}
 		}
+		if out.Proof, err = signLibraryDocument(signer, out); err != nil {
+			return fmt.Errorf("sign grant disclosure: %w", err)
+		}
 		g.Uses++
 		if g.Once {
 			g.Status = zhengzhao.GrantUsed
 		}
 		return tx.UpdateGrant(g)
 	})
-	var refused *errGrantRefused
+	var refused *errRefused
 	if errors.As(err, &refused) {
 		e := zhengzhao.AuditEntry{Subject: id, Details: map[string]string{"grant": id}}
 		if g != nil && g.Unit == u.Code {
@@ -406,32 +408,13 @@ func currentVersion(tx zhengzhao.ReadTx, base string) (*zhengzhao.License, error
 // disclose returns the authorised fields of a license under a grant; a
 // license that is no longer valid discloses its status only.
 func disclose(lic *zhengzhao.License, g *zhengzhao.Grant, now time.Time) zhengzhao.DisclosedLicense {
-	dl := zhengzhao.DisclosedLicense{ID: lic.ID, Type: lic.Type, TypeName: lic.TypeName, Status: lic.StatusAt(now), Fields: map[string]any{}}
-	if dl.Status != zhengzhao.StatusValid {
-		return dl
-	}
+	var fields []string
 	for _, it := range g.Items {
-		if it.LicenseType != lic.Type {
-			continue
-		}
-		for _, k := range it.Fields {
-			switch k {
-			case zhengzhao.ShowHolderName:
-				dl.Fields[k] = lic.Holder.Name
-			case zhengzhao.ShowNumber:
-				dl.Fields[k] = lic.Number
-			case zhengzhao.ShowValidUntil:
-				if lic.ValidUntil != nil {
-					dl.Fields[k] = *lic.ValidUntil
-				}
-			default:
-				if v, ok := lic.Fields[k]; ok {
-					dl.Fields[k] = v
-				}
-			}
+		if it.LicenseType == lic.Type {
+			fields = append(fields, it.Fields...)
 		}
 	}
-	return dl
+	return discloseFields(lic, fields, now)
 }
 
 func sortedFieldKeys(m map[string]any) []string {

@@ -10,27 +10,28 @@ var _ zhengzhao.UseService = (*UseService)(nil)
 
 // UseService is a mock of zhengzhao.UseService.
 type UseService struct {
-	CreateMatterFn     func(ctx context.Context, m *zhengzhao.Matter) error
-	UpdateMatterFn     func(ctx context.Context, m *zhengzhao.Matter) (*zhengzhao.Matter, error)
-	FindMatterByCodeFn func(ctx context.Context, code string) (*zhengzhao.Matter, error)
-	FindMattersFn      func(ctx context.Context, owner string, p zhengzhao.Page) ([]*zhengzhao.Matter, int, string, error)
-	PutUsageListFn     func(ctx context.Context, u *zhengzhao.UsageList) (*zhengzhao.UsageList, error)
-	DeleteUsageListFn  func(ctx context.Context, unit, matter string) error
-	FindUsageListsFn   func(ctx context.Context, unit string) ([]*zhengzhao.UsageList, error)
-	ExemptionFn        func(ctx context.Context, r *zhengzhao.ExemptionRequest) (*zhengzhao.Exemption, error)
-	FetchLicenseFn     func(ctx context.Context, r *zhengzhao.FetchRequest) (*zhengzhao.License, error)
-	ApplyScenarioFn    func(ctx context.Context, s *zhengzhao.Scenario) error
-	DecideScenarioFn   func(ctx context.Context, id string, d *zhengzhao.ScenarioDecision) (*zhengzhao.Scenario, error)
-	FindScenarioByIDFn func(ctx context.Context, id string) (*zhengzhao.Scenario, error)
-	FindScenariosFn    func(ctx context.Context, f zhengzhao.ScenarioFilter) ([]*zhengzhao.Scenario, error)
-	ScenarioReportFn   func(ctx context.Context) (*zhengzhao.ScenarioReport, error)
-	RequestGrantFn     func(ctx context.Context, r *zhengzhao.GrantRequest) (*zhengzhao.Grant, error)
-	DecideGrantFn      func(ctx context.Context, id string, d *zhengzhao.GrantDecision) (*zhengzhao.Grant, error)
-	WithdrawGrantFn    func(ctx context.Context, id string) (*zhengzhao.Grant, error)
-	FindGrantByIDFn    func(ctx context.Context, id string) (*zhengzhao.Grant, error)
-	FindGrantsFn       func(ctx context.Context) ([]*zhengzhao.Grant, error)
-	UseGrantFn         func(ctx context.Context, id string) (*zhengzhao.GrantDisclosure, error)
-	FindGrantUsesFn    func(ctx context.Context, id string) ([]*zhengzhao.AuditEntry, error)
+	CreateMatterFn       func(ctx context.Context, m *zhengzhao.Matter) error
+	UpdateMatterFn       func(ctx context.Context, m *zhengzhao.Matter) (*zhengzhao.Matter, error)
+	FindMatterByCodeFn   func(ctx context.Context, code string) (*zhengzhao.Matter, error)
+	FindMattersFn        func(ctx context.Context, owner string, p zhengzhao.Page) ([]*zhengzhao.Matter, int, string, error)
+	PutUsageListFn       func(ctx context.Context, u *zhengzhao.UsageList) (*zhengzhao.UsageList, error)
+	DeleteUsageListFn    func(ctx context.Context, unit, matter string) error
+	FindUsageListsFn     func(ctx context.Context, unit string) ([]*zhengzhao.UsageList, error)
+	ExemptionFn          func(ctx context.Context, r *zhengzhao.ExemptionRequest) (*zhengzhao.Exemption, error)
+	FetchLicenseFn       func(ctx context.Context, r *zhengzhao.FetchRequest) (*zhengzhao.License, error)
+	FetchUnderScenarioFn func(ctx context.Context, r *zhengzhao.ScenarioFetchRequest) (*zhengzhao.ScenarioDisclosure, error)
+	ApplyScenarioFn      func(ctx context.Context, s *zhengzhao.Scenario) error
+	DecideScenarioFn     func(ctx context.Context, id string, d *zhengzhao.ScenarioDecision) (*zhengzhao.Scenario, error)
+	FindScenarioByIDFn   func(ctx context.Context, id string) (*zhengzhao.Scenario, error)
+	FindScenariosFn      func(ctx context.Context, f zhengzhao.ScenarioFilter) ([]*zhengzhao.Scenario, error)
+	ScenarioReportFn     func(ctx context.Context) (*zhengzhao.ScenarioReport, error)
+	RequestGrantFn       func(ctx context.Context, r *zhengzhao.GrantRequest) (*zhengzhao.Grant, error)
+	DecideGrantFn        func(ctx context.Context, id string, d *zhengzhao.GrantDecision) (*zhengzhao.Grant, error)
+	WithdrawGrantFn      func(ctx context.Context, id string) (*zhengzhao.Grant, error)
+	FindGrantByIDFn      func(ctx context.Context, id string) (*zhengzhao.Grant, error)
+	FindGrantsFn         func(ctx context.Context) ([]*zhengzhao.Grant, error)
+	UseGrantFn           func(ctx context.Context, id string) (*zhengzhao.GrantDisclosure, error)
+	FindGrantUsesFn      func(ctx context.Context, id string) ([]*zhengzhao.AuditEntry, error)
 }
 
 // CreateMatter calls CreateMatterFn.
@@ -76,6 +77,11 @@ func (mk *UseService) Exemption(ctx context.Context, r *zhengzhao.ExemptionReque
 // FetchLicense calls FetchLicenseFn.
 func (mk *UseService) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (*zhengzhao.License, error) {
 	return mk.FetchLicenseFn(ctx, r)
+}
+
+// FetchUnderScenario calls FetchUnderScenarioFn.
+func (mk *UseService) FetchUnderScenario(ctx context.Context, r *zhengzhao.ScenarioFetchRequest) (*zhengzhao.ScenarioDisclosure, error) {
+	return mk.FetchUnderScenarioFn(ctx, r)
 }
 
 // ApplyScenario calls ApplyScenarioFn.
