@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -36,9 +39,9 @@ type useFixture struct {
 	usecontext          map[string]any
 }
 
-func newUseFixture(t *testing.T) *useFixture {
+func newUseFixture(t *testing.T, db string) *useFixture {
 	t.Helper()
-	m := MustRunMain(t)
+	m := MustRunMainDB(t, db)
 	admin, issuer, _ := setup(t, m)
 	f := &useFixture{m: m, admin: admin, issuer: issuer}
 	admin.do("POST", "/v1/units", map[string]any{"code": useUnitCode, "name": "浦东新区市场监督管理局", "roles": []string{"user"}, "region": "310115"}).want(t, 201)
@@ -89,8 +92,10 @@ func refusals(t *testing.T, admin client, unit string) []map[string]any {
 // license with a case number, and the holder's usage record shows the
 // fetch with the matter name. Bad requests are refused with the reason
 // and audited.
-func TestUsingUnitExemptionAndFetch(t *testing.T) {
-	f := newUseFixture(t)
+func TestUsingUnitExemptionAndFetch(t *testing.T) { forEachStore(t, testUsingUnitExemptionAndFetch) }
+
+func testUsingUnitExemptionAndFetch(t *testing.T, db string) {
+	f := newUseFixture(t, db)
 	ex := f.user.do("POST", "/v1/use/exemptions", map[string]any{"matter": matterCode,
 		"applicant": orgHolder, "context": f.usecontext}).want(t, 200).json(t)
 	mats := ex["materials"].([]any)
@@ -172,8 +177,10 @@ func TestUsingUnitExemptionAndFetch(t *testing.T) {
 // a scenario its district approved; the holder approves; the bank gets
 // exactly those two fields; after withdrawal, expiry or suspension the
 // next fetch is refused and audited. The consent receipt verifies offline.
-func TestBankConsent(t *testing.T) {
-	f := newUseFixture(t)
+func TestBankConsent(t *testing.T) { forEachStore(t, testBankConsent) }
+
+func testBankConsent(t *testing.T, db string) {
+	f := newUseFixture(t, db)
 	admin := f.admin
 	admin.do("POST", "/v1/units", map[string]any{"code": bankCode, "name": "示例银行浦东支行", "roles": []string{"social"}, "region": "310115"}).want(t, 201)
 	admin.do("POST", "/v1/units", map[string]any{"code": districtCode, "name": "浦东新区人民政府", "roles": []string{"district"}, "region": "310115"}).want(t, 201)
@@ -238,7 +245,8 @@ func TestBankConsent(t *testing.T) {
 		t.Fatal("a tampered receipt verifies")
 	}
 
-	d := bank.do("POST", "/v1/grants/"+gid+"/use", nil).want(t, 200).json(t)
+	dres := bank.do("POST", "/v1/grants/"+gid+"/use", nil).want(t, 200)
+	d := dres.json(t)
 	lics := d["licenses"].([]any)
 	if len(lics) != 1 {
 		t.Fatalf("disclosed %v", lics)
@@ -247,8 +255,29 @@ func TestBankConsent(t *testing.T) {
 	if len(fields) != 2 || fields["legal_representative"] != "张三" || fields["registered_capital"] == nil {
 		t.Fatalf("the bank got %v, want exactly the two authorised fields", fields)
 	}
-	if strings.Contains(string(mustJSON(d)), "有限责任公司") || strings.Contains(string(mustJSON(d)), "proof") {
-		t.Fatalf("disclosure carries more than the authorised fields: %s", mustJSON(d))
+	issuerSig := f.license["proof"].(map[string]any)["value"].(string)
+	if strings.Contains(string(dres.body), "有限责任公司") || strings.Contains(string(dres.body), issuerSig) {
+		t.Fatalf("disclosure carries more than the authorised fields: %s", dres.body)
+	}
+	// The disclosure is signed by the library: the bank proves offline,
+	// with the trust bundle only, what it received; a changed value fails.
+	gd, err := library.VerifyGrantDisclosure(ts, dres.body)
+	if err != nil {
+		t.Fatalf("the disclosure does not verify offline: %v", err)
+	}
+	if gd.Grant != gid || gd.Unit.Code != bankCode || gd.Licenses[0].ID != f.license["id"] || gd.Licenses[0].Version != "001" || len(gd.Licenses[0].Fields) != 2 {
+		t.Fatalf("verified disclosure: %+v", gd)
+	}
+	out, err := runVerifyCLI(t, pem, dres.body)
+	if err != nil || !strings.Contains(out, "VALID") || !strings.Contains(out, "legal_representative: 张三") {
+		t.Fatalf("zhengzhao verify of the disclosure: %v\n%s", err, out)
+	}
+	bad := []byte(strings.Replace(string(dres.body), "张三", "王五", 1))
+	if _, err := library.VerifyGrantDisclosure(ts, bad); err == nil {
+		t.Fatal("a tampered disclosure verifies")
+	}
+	if out, err := runVerifyCLI(t, pem, bad); err == nil || !strings.Contains(out, "INVALID") {
+		t.Fatalf("zhengzhao verify of a tampered disclosure: %v\n%s", err, out)
 	}
 	// The holder sees every use with the unit and purpose.
 	uses := holderDo(t, f.m.URL, f.holderCookie, "GET", "/v1/grants/"+gid+"/uses", nil).want(t, 200).json(t)["items"].([]any)
@@ -304,6 +333,100 @@ func TestBankConsent(t *testing.T) {
 	}
 }
 
+// runVerifyCLI runs "zhengzhao verify DOC --keys KEYS" offline.
+func runVerifyCLI(t *testing.T, keys, doc []byte) (string, error) {
+	t.Helper()
+	dir := t.TempDir()
+	kp, dp := filepath.Join(dir, "keys.pem"), filepath.Join(dir, "doc.json")
+	if err := os.WriteFile(kp, keys, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dp, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd := newRootCommand()
+	cmd.SetArgs([]string{"verify", dp, "--keys", kp})
+	cmd.SetOut(&out)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// TestGovernmentScenario: a using unit's approved government scenario lets
+// it fetch, for a case, the scenario's fields of a license its usage lists
+// do not cover; the disclosure is signed by the library and verifies
+// offline; the holder's usage record shows the fetch with the matter name
+// and the scenario; pending and suspended scenarios grant nothing, and
+// each refusal is audited.
+func TestGovernmentScenario(t *testing.T) { forEachStore(t, testGovernmentScenario) }
+
+func testGovernmentScenario(t *testing.T, db string) {
+	f := newUseFixture(t, db)
+	const govMatter, govName = "310000-GOV-0001", "企业信用核查"
+	f.user.do("POST", "/v1/matters", map[string]any{"code": govMatter, "name": govName, "applicant_kind": "organization",
+		"materials": []map[string]any{{"key": "business_license", "name": "营业执照"}}}).want(t, 201)
+	uctx := map[string]any{"operator": "核查科 周敏", "matter_code": govMatter, "matter_name": govName, "case_number": "HC-2026-0042"}
+	lid := f.license["id"].(string)
+	// The matter is on no usage list: the plain fetch is refused.
+	f.user.do("POST", "/v1/use/fetch", map[string]any{"license": lid, "context": uctx}).want(t, 403)
+
+	sc := f.user.do("POST", "/v1/scenarios", map[string]any{"kind": "government", "name": "企业信用核查", "purpose": "行政检查中核验企业登记信息",
+		"items": []map[string]any{{"license_type": typeCode, "fields": []string{"legal_representative", "holder.name"}}}}).want(t, 201).json(t)
+	scID := sc["id"].(string)
+	body := map[string]any{"scenario": scID, "license": lid, "context": uctx}
+	r := f.user.do("POST", "/v1/use/scenario-fetch", body).want(t, 403)
+	if !strings.Contains(string(r.body), "not approved") {
+		t.Fatalf("pending scenario: %s", r.body)
+	}
+	f.admin.do("POST", "/v1/scenarios/"+scID+"/decision", map[string]any{"decision": "approve"}).want(t, 200)
+	res := f.user.do("POST", "/v1/use/scenario-fetch", body).want(t, 200)
+	d := res.json(t)
+	fields := d["license"].(map[string]any)["fields"].(map[string]any)
+	if len(fields) != 2 || fields["legal_representative"] != "张三" || fields["holder.name"] != "上海示例科技有限公司" || d["document"] != nil {
+		t.Fatalf("disclosed %v, want exactly the scenario's two fields", d)
+	}
+	pem := f.admin.do("GET", "/v1/keys?format=pem", nil).want(t, 200).body
+	if out, err := runVerifyCLI(t, pem, res.body); err != nil || !strings.Contains(out, "case HC-2026-0042") || !strings.Contains(out, "VALID") {
+		t.Fatalf("zhengzhao verify of the disclosure: %v\n%s", err, out)
+	}
+	if out, err := runVerifyCLI(t, pem, []byte(strings.Replace(string(res.body), "张三", "李四", 1))); err == nil {
+		t.Fatalf("a tampered disclosure verifies:\n%s", out)
+	}
+	usage := holderDo(t, f.m.URL, f.holderCookie, "GET", "/v1/holder/licenses/"+lid+"/usage", nil).want(t, 200).json(t)["items"].([]any)
+	found := false
+	for _, e := range usage {
+		e := e.(map[string]any)
+		if e["action"] == zhengzhao.ActionUseFetch {
+			det := e["details"].(map[string]any)
+			found = found || det["matter_name"] == govName && det["case_number"] == "HC-2026-0042" && det["operator"] == "核查科 周敏" &&
+				det["unit"] == useUnitCode && det["scenario"] == scID && det["fields"] == "holder.name,legal_representative"
+		}
+	}
+	if !found {
+		t.Fatalf("the holder's usage record lacks the scenario fetch: %v", usage)
+	}
+
+	// Missing case number; another unit; suspended.
+	before := len(refusals(t, f.admin, useUnitCode))
+	r = f.user.do("POST", "/v1/use/scenario-fetch", map[string]any{"scenario": scID, "license": lid, "context": withContext(uctx, "case_number", nil)}).want(t, 400)
+	if !strings.Contains(string(r.body), "context.case_number") {
+		t.Fatalf("missing case number: %s", r.body)
+	}
+	f.issuer.do("POST", "/v1/use/scenario-fetch", body).want(t, 403)
+	f.admin.do("POST", "/v1/scenarios/"+scID+"/decision", map[string]any{"decision": "suspend", "note": "超范围使用核查"}).want(t, 200)
+	r = f.user.do("POST", "/v1/use/scenario-fetch", body).want(t, 403)
+	if !strings.Contains(string(r.body), "suspended") {
+		t.Fatalf("suspended scenario: %s", r.body)
+	}
+	after := refusals(t, f.admin, useUnitCode)
+	if len(after)-before != 2 {
+		t.Fatalf("%d refusals of the using unit audited, want 2", len(after)-before)
+	}
+	if det := after[len(after)-1]["details"].(map[string]any); det["scenario"] != scID || det["case_number"] != "HC-2026-0042" {
+		t.Fatalf("refusal audit: %v", det)
+	}
+}
+
 func toStrings(v any) []string {
 	var out []string
 	for _, x := range v.([]any) {
@@ -320,8 +443,10 @@ func mustJSON(v any) []byte {
 // TestCompositeLicense: an industry composite license bundles two permits;
 // verifying it shows each component and its status, and a revoked
 // component shows as revoked.
-func TestCompositeLicense(t *testing.T) {
-	f := newUseFixture(t)
+func TestCompositeLicense(t *testing.T) { forEachStore(t, testCompositeLicense) }
+
+func testCompositeLicense(t *testing.T, db string) {
+	f := newUseFixture(t, db)
 	compType := typeCode[:18] + "010"
 	f.issuer.do("POST", "/v1/license-types", map[string]any{"code": compType, "name": "行业综合许可证", "holder_kind": "organization",
 		"level": "municipal", "public": true, "collect_since": "2020-01-01", "fields": []map[string]any{

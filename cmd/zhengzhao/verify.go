@@ -5,18 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/library"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 )
 
 func newVerifyCommand() *cobra.Command {
 	var keys, token string
 	cmd := &cobra.Command{
-		Use:   "verify (LICENSE.json | --token TOKEN) --keys KEYS.pem",
+		Use:   "verify (LICENSE.json | RECEIPT-OR-DISCLOSURE.json | --token TOKEN) --keys KEYS.pem",
 		Short: "Verify a license document offline, with no server",
 		Long: `Verify checks a license document without contacting a server: the
 signature over its canonical JSON (RFC 8785), that the signing certificate
@@ -25,8 +27,14 @@ and belongs to the document's issuer, and that today lies in its validity
 period. Whether it has been revoked or superseded since can only be checked
 online (POST /v1/verify). With --token it checks a display token (the QR
 code of a shown license, or its URL) instead: its signature by a display
-key certified by the CA, and its expiry. Exit status: 0 valid, 1 invalid,
-2 error.`,
+key certified by the CA, and its expiry.
+
+The same command checks the documents the library signs itself, told apart
+by their "type": a consent receipt (zhengzhao.consent-receipt.v1), a
+disclosure under a consent grant (zhengzhao.grant-disclosure.v1) or under a
+government scenario (zhengzhao.scenario-disclosure.v1): the library's
+signature over exactly the fields and values it lists, by the display key
+certified by the CA in KEYS.pem. Exit status: 0 valid, 1 invalid, 2 error.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if token != "" {
 				return cobra.NoArgs(cmd, args)
@@ -54,6 +62,12 @@ key certified by the CA, and its expiry. Exit status: 0 valid, 1 invalid,
 			doc, err := readInput(args[0], cmd.InOrStdin())
 			if err != nil {
 				return err
+			}
+			if ok, isLib := verifyLibraryOffline(cmd.OutOrStdout(), ts, doc); isLib {
+				if ok {
+					return nil
+				}
+				return exitError{1}
 			}
 			if verifyOffline(cmd.OutOrStdout(), ts, doc, time.Now()) {
 				return nil
@@ -106,6 +120,66 @@ func verifyOffline(w io.Writer, ts *sign.TrustStore, doc []byte, now time.Time) 
 		}
 	}
 	return ok
+}
+
+// verifyLibraryOffline prints the offline check of a document the library
+// signed itself (consent receipt, disclosure) and reports whether it
+// passed; isLib is false when doc is not such a document.
+func verifyLibraryOffline(w io.Writer, ts *sign.TrustStore, doc []byte) (ok, isLib bool) {
+	var head struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(doc, &head) != nil {
+		return false, false
+	}
+	var err error
+	switch head.Type {
+	case zhengzhao.ConsentReceiptType:
+		var r *zhengzhao.ConsentReceipt
+		if r, err = library.VerifyConsentReceipt(ts, doc); err == nil {
+			fmt.Fprintf(w, "consent receipt: grant %s, unit %s %s, holder %s\n", r.Grant, r.Unit.Code, r.Unit.Name, r.Holder)
+			fmt.Fprintf(w, "purpose: %s; valid until %s\n", r.Purpose, r.ValidUntil.Format(time.RFC3339))
+		}
+	case zhengzhao.GrantDisclosureType:
+		var d *zhengzhao.GrantDisclosure
+		if d, err = library.VerifyGrantDisclosure(ts, doc); err == nil {
+			fmt.Fprintf(w, "grant disclosure: grant %s, unit %s %s, holder %s, disclosed at %s\n", d.Grant, d.Unit.Code, d.Unit.Name,
+				d.Holder, d.DisclosedAt.Format(time.RFC3339))
+			for _, l := range d.Licenses {
+				printDisclosed(w, l)
+			}
+		}
+	case zhengzhao.ScenarioDisclosureType:
+		var d *zhengzhao.ScenarioDisclosure
+		if d, err = library.VerifyScenarioDisclosure(ts, doc); err == nil {
+			fmt.Fprintf(w, "scenario disclosure: scenario %s, unit %s %s, matter %s %s, case %s, disclosed at %s\n", d.Scenario, d.Unit.Code,
+				d.Unit.Name, d.Context.MatterCode, d.Context.MatterName, d.Context.CaseNumber, d.DisclosedAt.Format(time.RFC3339))
+			printDisclosed(w, d.License)
+		}
+	default:
+		return false, false
+	}
+	if err != nil {
+		fmt.Fprintln(w, "result: INVALID")
+		fmt.Fprintln(w, "  -", err)
+		return false, true
+	}
+	fmt.Fprintln(w, "signature by the library: ok")
+	fmt.Fprintln(w, "result: VALID (offline checks)")
+	return true, true
+}
+
+// printDisclosed prints one disclosed license with its fields in key order.
+func printDisclosed(w io.Writer, l zhengzhao.DisclosedLicense) {
+	fmt.Fprintf(w, "license: %s (%s, version %s, %s)\n", l.ID, l.TypeName, l.Version, l.Status)
+	keys := make([]string, 0, len(l.Fields))
+	for k := range l.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %s: %v\n", k, l.Fields[k])
+	}
 }
 
 func validityText(l *zhengzhao.License) string {
