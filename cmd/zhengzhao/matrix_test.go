@@ -250,13 +250,13 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 		ProxyIDType: proxyPerson.IDType, ProxyID: proxyPerson.ID}.ID()
 
 	// Objects of the aggregation and oversight areas, for their reads.
-	csvRow := func(typ, number, fields string) string {
+	csvRow := func(number, fields string) string {
 		return "number,holder_id,holder_name,issued_on," + fields + "\n" + number + "," + demo.USCC("91310115MA1P00001") + ",导入公司,2020-01-02,"
 	}
 	w.importOwn = f.issuer.do("POST", "/v1/imports?format=csv&type="+typeCode,
-		csvRow(typeCode, "3105000000000001", "legal_representative,registered_capital,entity_type")+"王五,10,有限责任公司\n").want(t, 201).json(t)["id"].(string)
+		csvRow("3105000000000001", "legal_representative,registered_capital,entity_type")+"王五,10,有限责任公司\n").want(t, 201).json(t)["id"].(string)
 	w.importOther = admin.do("POST", "/v1/imports?format=csv&type="+otherType+"&issuer="+otherCode,
-		csvRow(otherType, "3105000000000002", "legal_representative")+"王五\n").want(t, 201).json(t)["id"].(string)
+		csvRow("3105000000000002", "legal_representative")+"王五\n").want(t, 201).json(t)["id"].(string)
 	objection := map[string]any{"fields": []string{"fields.legal_representative"}, "reason": "法定代表人有误"}
 	w.objHolder = holderDo(t, f.m.URL, f.holderCookie, "POST", "/v1/licenses/"+w.licOwn+"/objections", objection).want(t, 201).json(t)["id"].(string)
 	w.objUser = f.user.do("POST", "/v1/licenses/"+w.licOwn+"/objections", objection).want(t, 201).json(t)["id"].(string)
