@@ -321,8 +321,11 @@ type useCheck struct {
 // checkUse checks a using unit's context: the actor is a using unit, the
 // five items are present, the matter exists under that code and name, and,
 // when onList, it is on the unit's usage list. fe carries the request's
-// other field errors.
-func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError, onList bool) (*useCheck, error) {
+// other field errors. then, if not nil, runs the request's own reads in
+// the same read transaction once the checks pass: one transaction per
+// request on the hot path of exemption queries.
+func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError, onList bool,
+	then func(zhengzhao.ReadTx, *useCheck) error) (*useCheck, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleUser)
 	if err != nil {
 		return nil, err
@@ -343,13 +346,17 @@ func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zh
 			return zhengzhao.Invalid("the matter name does not match matter "+c.MatterCode,
 				[]zhengzhao.FieldError{{Field: "context.matter_name", Message: "matter " + c.MatterCode + " is named " + uc.matter.Name}})
 		}
-		if !onList {
-			return nil
+		if onList {
+			if uc.list, err = tx.FindUsageList(u.Code, c.MatterCode); zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
+				return zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "matter %s is not on the usage list of unit %s", c.MatterCode, u.Code)
+			} else if err != nil {
+				return err
+			}
 		}
-		if uc.list, err = tx.FindUsageList(u.Code, c.MatterCode); zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
-			return zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "matter %s is not on the usage list of unit %s", c.MatterCode, u.Code)
+		if then != nil {
+			return then(tx, uc)
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -371,24 +378,20 @@ func (l *Library) Exemption(ctx context.Context, r *zhengzhao.ExemptionRequest) 
 		fe = append(fe, zhengzhao.FieldError{Field: "applicant." + f.Field, Message: f.Message})
 	}
 	refusal := zhengzhao.AuditEntry{Subject: r.Applicant.String(), Details: r.Context.Details()}
-	uc, err := l.checkUse(ctx, &r.Context, fe, true)
-	if err != nil {
-		refusal.Details = r.Context.Details()
-		return nil, l.refuse(ctx, err, refusal)
-	}
-	if want := applicantIDType(uc.matter.ApplicantKind); r.Applicant.IDType != want {
-		err := zhengzhao.Invalid("the applicant of matter "+uc.matter.Code+" is a "+string(uc.matter.ApplicantKind),
-			[]zhengzhao.FieldError{{Field: "applicant.id_type", Message: "must be " + want}})
-		return nil, l.refuse(ctx, err, refusal)
-	}
-	ex := &zhengzhao.Exemption{Matter: uc.matter, Applicant: r.Applicant}
-	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
+	ex := &zhengzhao.Exemption{Applicant: r.Applicant}
+	uc, err := l.checkUse(ctx, &r.Context, fe, true, func(tx zhengzhao.ReadTx, uc *useCheck) (err error) {
+		if want := applicantIDType(uc.matter.ApplicantKind); r.Applicant.IDType != want {
+			return zhengzhao.Invalid("the applicant of matter "+uc.matter.Code+" is a "+string(uc.matter.ApplicantKind),
+				[]zhengzhao.FieldError{{Field: "applicant.id_type", Message: "must be " + want}})
+		}
 		ex.Materials, err = l.coverage(tx, uc, r.Applicant)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		refusal.Details = r.Context.Details()
+		return nil, l.refuse(ctx, err, refusal)
 	}
+	ex.Matter = uc.matter
 	var exempted []string
 	for _, m := range ex.Materials {
 		if m.Exempted {
@@ -456,17 +459,12 @@ func (l *Library) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (
 		fe = append(fe, zhengzhao.FieldError{Field: "license", Message: "required"})
 	}
 	refusal := zhengzhao.AuditEntry{License: r.License}
-	uc, err := l.checkUse(ctx, &r.Context, fe, true)
-	if err != nil {
-		refusal.Details = r.Context.Details()
-		return nil, l.refuse(ctx, err, refusal)
-	}
-	refusal.Details = r.Context.Details()
 	var lic *zhengzhao.License
-	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
+	uc, err := l.checkUse(ctx, &r.Context, fe, true, func(tx zhengzhao.ReadTx, _ *useCheck) (err error) {
 		lic, err = tx.FindLicenseByID(r.License)
 		return err
 	})
+	refusal.Details = r.Context.Details()
 	if err != nil {
 		return nil, l.refuse(ctx, err, refusal)
 	}

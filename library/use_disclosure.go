@@ -175,7 +175,7 @@ func (l *Library) FetchUnderScenario(ctx context.Context, r *zhengzhao.ScenarioF
 		d["scenario"] = r.Scenario
 		return zhengzhao.AuditEntry{License: r.License, Subject: r.Scenario, Details: d}
 	}
-	uc, err := l.checkUse(ctx, &r.Context, fe, false)
+	uc, err := l.checkUse(ctx, &r.Context, fe, false, nil)
 	if err != nil {
 		return nil, l.refuse(ctx, err, refusal())
 	}
