@@ -194,6 +194,7 @@ func (s *Server) routes() []route {
 	r = append(r, s.oversightRoutes()...)
 	r = append(r, s.holderRoutes()...)
 	r = append(r, s.useRoutes()...)
+	r = append(r, s.usePageRoutes()...)
 	r = append(r, s.pageRoutes()...)
 	return r
 }
