@@ -45,6 +45,8 @@ type Credentials struct {
 	Units []UnitCredential
 	// Licenses lists a few issued license IDs to try.
 	Licenses []string
+	// Use holds the use area's demo codes when the services include it.
+	Use *UseDemo
 }
 
 // String renders the credentials for the terminal.
@@ -62,6 +64,9 @@ func (c *Credentials) String() string {
 		for _, id := range c.Licenses {
 			fmt.Fprintf(&b, "    %s\n", id)
 		}
+	}
+	if c.Use != nil {
+		b.WriteString(c.Use.String())
 	}
 	return b.String()
 }
@@ -160,6 +165,12 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 	}
 	if ov, ok := svc.(zhengzhao.OversightService); ok {
 		if err := loadOversight(ctx, svc, ov, units, issued, rng); err != nil {
+			return nil, err
+		}
+	}
+	if use, ok := svc.(zhengzhao.UseService); ok {
+		var err error
+		if creds.Use, err = loadUse(ctx, svc, use, units, issued, rng); err != nil {
 			return nil, err
 		}
 	}

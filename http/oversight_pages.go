@@ -76,6 +76,9 @@ func (s *Server) adminPage(r *nethttp.Request) (*nethttp.Request, bool) {
 	if err != nil || !s.hasAdmin || !s.adminSessions.valid(c.Value, time.Now()) {
 		return r, false
 	}
+	if info := infoFromContext(r.Context()); info != nil {
+		info.actor = zhengzhao.Actor{Kind: zhengzhao.ActorAdmin}.ID() // for the request log
+	}
 	return r.WithContext(zhengzhao.NewContextWithActor(r.Context(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin})), true
 }
 

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -469,4 +470,37 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("no unit key printed:\n%s", out.String())
 	}
 	client{t, m.URL, key[1]}.do("GET", "/v1/licenses?limit=1", nil).want(t, 200)
+
+	// The printed use-area codes work: the using unit sees two of the
+	// demo matter's three materials exempted for the demo applicant, and
+	// the bank may ask that applicant for the two fields of its approved
+	// scenario.
+	unitKey := func(code string) client {
+		k := regexp.MustCompile(code + `[^\n]*\n\s+key: (zzk_\S+)`).FindStringSubmatch(out.String())
+		if k == nil {
+			t.Fatalf("no key printed for %s:\n%s", code, out.String())
+		}
+		return client{t, m.URL, k[1]}
+	}
+	app := regexp.MustCompile(`applicant: (\d{3}):(\S+) `).FindStringSubmatch(out.String())
+	sc := regexp.MustCompile(`scenario (sc_\S+)`).FindStringSubmatch(out.String())
+	if app == nil || sc == nil || !strings.Contains(out.String(), demo.Matters[0].Code) {
+		t.Fatalf("use-area codes not printed:\n%s", out.String())
+	}
+	applicant := map[string]any{"id_type": app[1], "id": app[2]}
+	matter := demo.Matters[0]
+	ex := unitKey(matter.Owner).do("POST", "/v1/use/exemptions", map[string]any{"matter": matter.Code, "applicant": applicant,
+		"context": map[string]any{"operator": "窗口 1", "matter_code": matter.Code, "matter_name": matter.Name, "case_number": "DEMO-1"}}).want(t, 200).json(t)
+	exempted := 0
+	for _, mat := range ex["materials"].([]any) {
+		if mat.(map[string]any)["exempted"] == true {
+			exempted++
+		}
+	}
+	if exempted != 2 {
+		t.Fatalf("%d of the demo matter's materials exempted, want 2: %v", exempted, ex)
+	}
+	unitKey(demo.Units[6].Code).do("POST", "/v1/grants", map[string]any{"scenario": sc[1], "holder": applicant, "purpose": "开户核验",
+		"items":       []map[string]any{{"license_type": demo.Types[0].Code, "fields": demo.BankFields}},
+		"valid_until": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "once": true}).want(t, 201)
 }
