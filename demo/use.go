@@ -51,13 +51,13 @@ var BankFields = []string{"legal_representative", "address"}
 
 // UseDemo is what the demo prints for the use area.
 type UseDemo struct {
-	UsingUnit  string
-	Matter     zhengzhao.Matter
-	Applicant  zhengzhao.Holder
-	License    string // the applicant's business license
-	Bank       string
-	Scenario   string
-	LicenseTyp string
+	UsingUnit   string
+	Matter      zhengzhao.Matter
+	Applicant   zhengzhao.Holder
+	License     string // the applicant's business license
+	Bank        string
+	Scenario    string
+	LicenseType string
 }
 
 // String renders the use area's demo codes for the terminal.
@@ -70,7 +70,7 @@ func (u *UseDemo) String() string {
 	fmt.Fprintf(&b, "  using licenses (art. 13-19):\n")
 	fmt.Fprintf(&b, "    matter:    %s %s (materials %s), using unit %s\n", u.Matter.Code, u.Matter.Name, strings.Join(mats, ", "), u.UsingUnit)
 	fmt.Fprintf(&b, "    applicant: %s:%s %s, business license %s\n", u.Applicant.IDType, u.Applicant.ID, u.Applicant.Name, u.License)
-	fmt.Fprintf(&b, "    bank:      %s, approved social scenario %s for fields %s of type %s\n", u.Bank, u.Scenario, strings.Join(BankFields, ","), u.LicenseTyp)
+	fmt.Fprintf(&b, "    bank:      %s, approved social scenario %s for fields %s of type %s\n", u.Bank, u.Scenario, strings.Join(BankFields, ","), u.LicenseType)
 	return b.String()
 }
 
@@ -123,5 +123,5 @@ func loadUse(ctx context.Context, svc Services, use zhengzhao.UseService, units 
 		return nil, fmt.Errorf("approve bank scenario: %w", err)
 	}
 	return &UseDemo{UsingUnit: pdCenter, Matter: Matters[0], Applicant: biz.Holder, License: biz.ID,
-		Bank: icbcSH, Scenario: sc.ID, LicenseTyp: samr + "001"}, nil
+		Bank: icbcSH, Scenario: sc.ID, LicenseType: samr + "001"}, nil
 }

@@ -32,6 +32,8 @@ func (s *Server) usePageRoutes() []route {
 		{method: "GET", path: "/supervision/matters/{code}/edit", page: true, query: []string{"lang"}, handler: s.handleEditMatterPage},
 		{method: "POST", path: "/supervision/matters/{code}", page: true, handler: s.handleUpdateMatterForm},
 		{method: "POST", path: "/supervision/matters/{code}/usage-lists", page: true, handler: s.handlePutUsageListForm},
+		// The language switch of a form's error page links to its own path.
+		{method: "GET", path: "/supervision/matters/{code}/usage-lists", page: true, query: []string{"lang"}, handler: s.handleUsageListsRedirect},
 		{method: "POST", path: "/supervision/matters/{code}/usage-lists/{unit}/delete", page: true, handler: s.handleDeleteUsageListForm},
 		{method: "GET", path: "/supervision/units/{code}/usage-lists", page: true, query: []string{"lang"}, handler: s.handleUnitUsageListsPage},
 	}
@@ -610,6 +612,12 @@ func (s *Server) handlePutUsageListForm(w nethttp.ResponseWriter, r *nethttp.Req
 		d.Form.Errors.add(f.Field, f.Message)
 	}
 	s.page(w, r, nethttp.StatusBadRequest, "matter", d)
+}
+
+// handleUsageListsRedirect sends a GET of the usage-list form's target to
+// the matter page that holds the form.
+func (s *Server) handleUsageListsRedirect(w nethttp.ResponseWriter, r *nethttp.Request) {
+	nethttp.Redirect(w, r, "/supervision/matters/"+url.PathEscape(r.PathValue("code"))+"#usage-form", nethttp.StatusSeeOther)
 }
 
 // handleDeleteUsageListForm removes a unit's usage list for the matter.
