@@ -27,6 +27,9 @@ type Config struct {
 	CACert, CAKey string
 	// CheckpointInterval is how often the audit log is checkpointed.
 	CheckpointInterval time.Duration
+	// DebugAddr, if set, serves Go's profiler (/debug/pprof/) on its own
+	// listener; keep it on loopback.
+	DebugAddr string
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int64
 	// Origin names the audit log in its checkpoints.

@@ -107,6 +107,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.cancel = cancel
 	go lib.RunCheckpointer(bg, c.CheckpointInterval)
 	go lib.RunNotifier(bg, 5*time.Second)
+	if c.DebugAddr != "" {
+		if err := m.serveDebug(bg, c.DebugAddr); err != nil {
+			cancel()
+			return err
+		}
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(ln) }()
 	m.Logger.Info("serving", "url", m.URL, "data", c.DataDir, "db", storeName(c))
@@ -339,6 +345,7 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&m.Config.Demo, "demo", false, "fill an empty library with demo data and print the credentials")
 	f.StringVar(&m.Config.CACert, "ca-cert", envOr("ZHENGZHAO_CA_CERT", ""), "PEM file of an existing CA certificate (with --ca-key)")
 	f.StringVar(&m.Config.CAKey, "ca-key", envOr("ZHENGZHAO_CA_KEY", ""), "PEM file of the CA's PKCS#8 private key")
+	f.StringVar(&m.Config.DebugAddr, "debug-addr", "", "serve Go's profiler at /debug/pprof/ on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	f.DurationVar(&m.Config.CheckpointInterval, "checkpoint-interval", m.Config.CheckpointInterval, "how often to sign an audit checkpoint")
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
