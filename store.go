@@ -126,6 +126,7 @@ type ReadTx interface {
 	OversightReadTx
 	HolderReadTx
 	UseReadTx
+	CopyReadTx
 }
 
 // Tx reads and writes the library's state. Create methods return ECONFLICT
@@ -171,6 +172,7 @@ type Tx interface {
 	OversightTx
 	HolderTx
 	UseTx
+	CopyTx
 }
 
 // IdempotencyRecord remembers the license an Idempotency-Key produced, so

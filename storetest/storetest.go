@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Oversight", oversightTests},
 		{"Holder", holderTests},
 		{"Use", useTests},
+		{"Copy", copyTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
