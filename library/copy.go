@@ -3,6 +3,7 @@ package library
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -17,21 +18,27 @@ type CopyStats struct {
 	Units, UnitKeys, SigningKeys, LicenseTypes, Licenses, IdempotencyRecords, AuditEntries, Checkpoints int64
 	// TreeSize is the size of the destination's rebuilt Merkle tree.
 	TreeSize int64
+	// Records counts the records of the feature areas' tables (import
+	// jobs, objections, grants …) by table name.
+	Records map[string]int64
 }
 
 // Copy moves a whole library from src to an empty dst (for example from the
 // embedded SQLite store to PostgreSQL when a city grows): units and their
 // keys, the catalog, every license version with its lifecycle, idempotency
-// records, the audit log entry by entry and the signed checkpoints. The
-// Merkle tree is rebuilt on dst from the copied entries, and its root must
-// equal the root of every copied checkpoint, so a faithful copy is proven
-// by the signatures the source made. progress, if not nil, is called after
-// each batch.
-//
-// TODO(copy): the aggregation, oversight and holder areas must add their
-// objects here as they grow.
+// records, the records of every feature area (import jobs and their
+// reports, increment receipts, outages; objections, notices, responsible
+// staff, supervision counters, random checks; holder inboxes, the
+// notification outbox, display keys, presentations, proxy authorizations;
+// matters, usage lists, scenarios and grants), the audit log entry by entry
+// and the signed checkpoints, each record as it is: same IDs, times and
+// states. The Merkle tree is rebuilt on dst from the copied entries, and
+// its root must equal the root of every copied checkpoint, so a faithful
+// copy of the log is proven by the signatures the source made.
+// CopiedTables and NotCopiedTables account for every table. progress, if
+// not nil, is called after each batch.
 func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage string, n int64)) (CopyStats, error) {
-	var st CopyStats
+	st := CopyStats{Records: map[string]int64{}}
 	if progress == nil {
 		progress = func(string, int64) {}
 	}
@@ -131,6 +138,15 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 		}
 	}
 
+	// The feature areas.
+	codes := make([]string, len(units))
+	for i, u := range units {
+		codes[i] = u.Code
+	}
+	if err := copyAreas(ctx, src, dst, codes, st.Records, progress); err != nil {
+		return st, err
+	}
+
 	// The audit log, entry by entry: the destination must assign the same
 	// indexes.
 	var size int64
@@ -210,23 +226,27 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 	return st, nil
 }
 
-// requireEmpty refuses a destination that holds any unit or audit entry.
+// requireEmpty refuses a destination that holds any record of a table
+// Copy moves: a copy never merges two libraries.
 func requireEmpty(ctx context.Context, s zhengzhao.Store) error {
-	return s.View(ctx, func(tx zhengzhao.ReadTx) error {
-		_, units, _, err := tx.FindUnits(zhengzhao.UnitFilter{Page: zhengzhao.Page{Limit: 1}})
-		if err != nil {
-			return err
+	for _, table := range CopiedTables {
+		n := 0
+		err := ReadTable(ctx, s, table, func(batch []any) error {
+			n = len(batch)
+			return errStopRead
+		})
+		if err != nil && !errors.Is(err, errStopRead) {
+			return fmt.Errorf("check that the destination is empty: %w", err)
 		}
-		size, err := tx.AuditSize()
-		if err != nil {
-			return err
+		if n > 0 {
+			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "the destination is not empty: it has records in %s", table)
 		}
-		if units > 0 || size > 0 {
-			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "the destination is not empty (%d units, %d audit entries)", units, size)
-		}
-		return nil
-	})
+	}
+	return nil
 }
+
+// errStopRead ends a ReadTable early.
+var errStopRead = errors.New("stop reading")
 
 // copyPages reads pages from src and writes each page in one dst
 // transaction.
