@@ -34,7 +34,7 @@ var NotCopiedTables = map[string]string{
 	"audit_counter": "PostgreSQL only: the next audit index, advanced by AppendAudit as the entries are copied " +
 		"(the destination is always PostgreSQL or an empty store)",
 	"schema_migrations": "each store records its own migrations when it is opened",
-	"holder_sessions": "sign-in state that expires within hours, not a record of the library: holders sign in again " +
+	"holder_sessions": "sign-in state that expires within hours (--session-ttl, 12 h), not a record of the library: holders sign in again " +
 		"after the move, and a session cookie stolen before it does not survive it",
 }
 
