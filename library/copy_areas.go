@@ -314,7 +314,7 @@ func readImportProblems(ctx context.Context, src zhengzhao.Store, units []string
 		return err
 	}
 	for _, job := range jobs {
-		for after, limit := int64(0), copyBatch; ; {
+		for after, limit := int64(-1), copyBatch; ; { // a header problem is row 0
 			var ps []*zhengzhao.ImportProblem
 			if err := src.View(ctx, func(tx zhengzhao.ReadTx) (err error) { ps, err = tx.FindImportProblems(job, after, limit); return err }); err != nil {
 				return err
