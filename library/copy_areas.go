@@ -106,6 +106,7 @@ var areaTables = []areaTable{
 // destination transaction per batch, and counts the records per table.
 func copyAreas(ctx context.Context, src, dst zhengzhao.Store, units []string, counts map[string]int64, progress func(string, int64)) error {
 	for _, t := range areaTables {
+		counts[t.name] = 0
 		err := t.read(ctx, src, units, func(batch []any) error {
 			if err := dst.Update(ctx, func(tx zhengzhao.Tx) error { return t.write(tx, batch) }); err != nil {
 				return err
@@ -117,7 +118,9 @@ func copyAreas(ctx context.Context, src, dst zhengzhao.Store, units []string, co
 		if err != nil {
 			return fmt.Errorf("copy %s: %w", t.name, err)
 		}
-		progress(t.name, counts[t.name])
+		if counts[t.name] == 0 {
+			progress(t.name, 0)
+		}
 	}
 	return nil
 }
