@@ -298,6 +298,12 @@ func TestReconcile(t *testing.T) {
 
 // withCalendar returns a library on e's store and keys with the calendar.
 func (e *env) withCalendar(tb testing.TB, cal *calendar.Calendar) *library.Library {
+	return e.another(tb, func(c *library.Config) { c.Calendar = cal })
+}
+
+// another returns a second library on e's store and keys — another
+// server on the same database — with its configuration changed by adjust.
+func (e *env) another(tb testing.TB, adjust func(*library.Config)) *library.Library {
 	tb.Helper()
 	ca, _, err := sign.LoadOrCreateCA(e.dir, "Test", time.Now())
 	if err != nil {
@@ -311,7 +317,9 @@ func (e *env) withCalendar(tb testing.TB, cal *calendar.Calendar) *library.Libra
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lib, err := library.New(library.Config{Store: e.lib.Store(), CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v, Calendar: cal})
+	c := library.Config{Store: e.lib.Store(), CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v}
+	adjust(&c)
+	lib, err := library.New(c)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,15 +3,12 @@ package library_test
 import (
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
-	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/library"
-	"github.com/zhengzhao-project/zhengzhao/sign"
 )
 
 // TestRotatedKeyReachesOtherServers: two libraries on one store stand for
@@ -28,23 +25,10 @@ func TestRotatedKeyReachesOtherServers(t *testing.T) {
 	// The second server: same store and keys, its own caches and clock.
 	var clock atomic.Int64
 	clock.Store(time.Now().UnixNano())
-	ca, _, err := sign.LoadOrCreateCA(e.dir, "Test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _, err := sign.LoadOrCreateMasterKey(filepath.Join(e.dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, lv, err := auditlog.LoadOrCreateLogKey(filepath.Join(e.dir, "log.key"), "test.local/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := library.New(library.Config{Store: e.lib.Store(), CA: ca, Sealer: sealer, LogSigner: ls, LogVerifier: lv,
-		SignerRecheck: time.Minute, Now: func() time.Time { return time.Unix(0, clock.Load()) }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.another(t, func(c *library.Config) {
+		c.SignerRecheck = time.Minute
+		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
+	})
 
 	n := 0
 	issue := func(lib *library.Library) *zhengzhao.License {
