@@ -52,6 +52,12 @@ type Config struct {
 	// on another server, the longest it keeps signing with the old key
 	// (default DefaultSignerRecheck).
 	SignerRecheck time.Duration
+	// VerifyStatusTTL is how long online verification may use a license's
+	// status read from the store, for licenses verified many times a
+	// second: changes made through this server take effect at once, those
+	// made through other servers within the TTL. Negative: read every
+	// time. Default DefaultVerifyStatusTTL.
+	VerifyStatusTTL time.Duration
 }
 
 // DefaultSignerRecheck is the default of Config.SignerRecheck.
@@ -59,7 +65,8 @@ const DefaultSignerRecheck = 30 * time.Second
 
 // Library implements the zhengzhao service interfaces.
 type Library struct {
-	store   zhengzhao.Store
+	store   zhengzhao.Store // trackingStore around raw
+	raw     zhengzhao.Store
 	ca      *sign.CA
 	sealer  *sign.Sealer
 	logSig  note.Signer
@@ -81,6 +88,7 @@ type Library struct {
 
 	verified *cache[[32]byte, *offlineCheck] // offline checks by document SHA-256
 	proofs   *cache[string, string]          // stored signature value by license ID
+	statuses *statusCache                    // recent online statuses (statuscache.go)
 	// integrateMu serialises this process's integrations; the store's tree
 	// head lock serialises them across processes.
 	integrateMu sync.Mutex
@@ -102,24 +110,33 @@ func New(c Config) (*Library, error) {
 	if c.Store == nil || c.CA == nil || c.Sealer == nil || c.LogSigner == nil || c.LogVerifier == nil {
 		return nil, errors.New("library: store, CA, sealer and log keys are required")
 	}
+	ttl := c.VerifyStatusTTL
+	if ttl == 0 {
+		ttl = DefaultVerifyStatusTTL
+	}
 	l := &Library{
-		store:   c.Store,
-		ca:      c.CA,
-		sealer:  c.Sealer,
-		logSig:  c.LogSigner,
-		logVer:  c.LogVerifier,
-		origin:  c.Origin,
-		certTTL: c.CertValidity,
-		now:     c.Now,
-		log:     c.Logger,
-		cal:     c.Calendar,
-		signers: map[string]*cachedSigner{},
+		statuses: newStatusCache(ttl),
+		ca:       c.CA,
+		sealer:   c.Sealer,
+		logSig:   c.LogSigner,
+		logVer:   c.LogVerifier,
+		origin:   c.Origin,
+		certTTL:  c.CertValidity,
+		now:      c.Now,
+		log:      c.Logger,
+		cal:      c.Calendar,
+		signers:  map[string]*cachedSigner{},
 
 		signerRecheck: c.SignerRecheck,
 
 		verified: newCache[[32]byte, *offlineCheck](verifyCacheSize),
 		proofs:   newCache[string, string](verifyCacheSize),
 	}
+	// The library sees its store through trackingStore, so that a change
+	// committed here reaches the status cache at once; Store() returns
+	// the store itself.
+	l.store = trackingStore{Store: c.Store, changed: func(bases []string) { l.statuses.markChanged(bases, l.now()) }}
+	l.raw = c.Store
 	if l.origin == "" {
 		l.origin = c.LogSigner.Name()
 	}
@@ -147,7 +164,7 @@ func New(c Config) (*Library, error) {
 }
 
 // Store returns the library's store.
-func (l *Library) Store() zhengzhao.Store { return l.store }
+func (l *Library) Store() zhengzhao.Store { return l.raw }
 
 // LogVerifier returns the verifier of the audit log's checkpoints.
 func (l *Library) LogVerifier() note.Verifier { return l.logVer }

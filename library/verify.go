@@ -69,15 +69,27 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 	// One statement for the status; the stored signature value is cached
 	// (a version's signed content never changes), so a warm verification
 	// costs the database one round trip and no transaction.
-	err := l.peek(ctx, func(tx zhengzhao.ReadTx) error {
-		st, err := tx.FindLicenseStatus(lic.ID)
-		if err != nil {
-			return err
+	var err error
+	if st, ok := l.statuses.get(lic.ID, lic.Base(), now); ok {
+		stored, res.UnderObjection = copyStatus(st.License), st.UnderObjection
+		proofValue, ok = l.proofs.get(lic.ID)
+		if !ok {
+			stored = nil // rare: the proof left its cache first
 		}
-		stored, res.UnderObjection = st.License, st.UnderObjection
-		proofValue, err = l.storedProof(tx, lic.ID)
-		return err
-	})
+	}
+	if stored == nil {
+		fetched := l.now() // before the read: a change after it invalidates the entry
+		err = l.peek(ctx, func(tx zhengzhao.ReadTx) error {
+			st, err := tx.FindLicenseStatus(lic.ID)
+			if err != nil {
+				return err
+			}
+			l.statuses.put(lic.ID, st, fetched)
+			stored, res.UnderObjection = copyStatus(st.License), st.UnderObjection
+			proofValue, err = l.storedProof(tx, lic.ID)
+			return err
+		})
+	}
 	switch {
 	case zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND:
 		res.Reasons = append(res.Reasons, "the library has no license "+lic.ID)
@@ -134,6 +146,12 @@ func (l *Library) storedProof(tx zhengzhao.ReadTx, id string) (string, error) {
 	}
 	l.proofs.put(id, v)
 	return v, nil
+}
+
+// copyStatus copies a cached status, which VerifyLicense then adjusts.
+func copyStatus(l *zhengzhao.License) *zhengzhao.License {
+	c := *l
+	return &c
 }
 
 // peek runs fn with reads outside a transaction where the store offers

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/library"
 	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
@@ -41,6 +42,10 @@ type Config struct {
 	// CalendarFile names a file of working-day corrections (see
 	// calendar.ParseOverrides); empty means the official data only.
 	CalendarFile string
+	// VerifyStatusTTL is how long verification may reuse a license's status
+	// read from the database (library.Config.VerifyStatusTTL); 0 reads it
+	// for every verification.
+	VerifyStatusTTL time.Duration
 	// ObjectionWorkdays is how many working days an issuer has to answer
 	// an objection (Measures art. 23).
 	ObjectionWorkdays int
@@ -62,6 +67,7 @@ func DefaultConfig() Config {
 		Origin:             "zhengzhao.local/audit",
 		LogFormat:          "text",
 		ObjectionWorkdays:  zhengzhao.DefaultObjectionWorkdays,
+		VerifyStatusTTL:    library.DefaultVerifyStatusTTL,
 		ReportFont:         report.DefaultFont,
 		Holder:             defaultHolderConfig(),
 	}

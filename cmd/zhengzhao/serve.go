@@ -225,7 +225,7 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Li
 	return library.New(library.Config{
 		Store: store, CA: ca, Sealer: sealer,
 		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
-		Logger: log, Calendar: cal, ObjectionWorkdays: c.ObjectionWorkdays, Now: c.Now,
+		Logger: log, Calendar: cal, ObjectionWorkdays: c.ObjectionWorkdays, Now: c.Now, VerifyStatusTTL: verifyStatusTTL(c.VerifyStatusTTL),
 	})
 }
 
@@ -283,6 +283,14 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	}
 	fmt.Fprintf(m.Stdout, "demo data loaded; credentials (also in %s):\n%s", path, text)
 	return nil
+}
+
+// verifyStatusTTL maps the flag (0: off) to library.Config (negative: off).
+func verifyStatusTTL(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 func readiness(s zhengzhao.Store) func(context.Context) error {
@@ -345,6 +353,7 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&m.Config.Demo, "demo", false, "fill an empty library with demo data and print the credentials")
 	f.StringVar(&m.Config.CACert, "ca-cert", envOr("ZHENGZHAO_CA_CERT", ""), "PEM file of an existing CA certificate (with --ca-key)")
 	f.StringVar(&m.Config.CAKey, "ca-key", envOr("ZHENGZHAO_CA_KEY", ""), "PEM file of the CA's PKCS#8 private key")
+	f.DurationVar(&m.Config.VerifyStatusTTL, "verify-status-ttl", m.Config.VerifyStatusTTL, "how long a verification may reuse a license's status read from the database; changes through other servers show within it (0: read every time)")
 	f.StringVar(&m.Config.DebugAddr, "debug-addr", "", "serve Go's profiler at /debug/pprof/ on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	f.DurationVar(&m.Config.CheckpointInterval, "checkpoint-interval", m.Config.CheckpointInterval, "how often to sign an audit checkpoint")
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
