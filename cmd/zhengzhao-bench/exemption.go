@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -96,14 +97,14 @@ same holders' licenses read by holder_id straight from the database.`,
 					Context: zhengzhao.UseContext{Operator: "bench", MatterCode: benchMatter, MatterName: "企业开办（基准）",
 						CaseNumber: fmt.Sprintf("BENCH-%d-%d", w, i)}}
 				res, err := lib.Exemption(uctx, r)
-				if err == nil && res.Materials[0].Exempted {
+				if err == nil && slices.ContainsFunc(res.Materials, func(m zhengzhao.MaterialCoverage) bool { return m.Exempted }) {
 					exempted.Add(1)
 				}
 				return err == nil
 			})
 			fmt.Println(raw)
 			fmt.Println(ex)
-			fmt.Printf("\n%d of %d answers exempted the business license\n", exempted.Load(), ex.Requests)
+			fmt.Printf("\n%d of %d answers exempted at least one material\n", exempted.Load(), ex.Requests)
 			fmt.Printf("exemption p99 %.2f ms (target ≤ 20 ms); throughput %.0f%% of the raw holder lookup\n",
 				ms(ex.P99), 100*ex.PerSecond/raw.PerSecond)
 			return nil

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -194,10 +193,15 @@ func openRaw(ctx context.Context, db, data string) (rawStore, func(context.Conte
 type pgRaw struct{ pool *pgxpool.Pool }
 
 func (p pgRaw) sample(ctx context.Context, n int) (sample, error) {
-	rows, err := p.pool.Query(ctx, `SELECT id, holder_id, document, status FROM licenses TABLESAMPLE SYSTEM_ROWS($1)`, n)
-	if err != nil && strings.Contains(err.Error(), "system_rows") {
-		rows, err = p.pool.Query(ctx, `SELECT id, holder_id, document, status FROM licenses ORDER BY seq DESC LIMIT $1`, n)
+	// A block sample of about five times n rows, shuffled: spread over the
+	// whole table (the newest rows are all of the last type loaded).
+	var est float64
+	if err := p.pool.QueryRow(ctx, `SELECT greatest(reltuples, 1) FROM pg_class WHERE relname = 'licenses'`).Scan(&est); err != nil {
+		return sample{}, err
 	}
+	pct := min(100, max(0.001, 500*float64(n)/est))
+	rows, err := p.pool.Query(ctx, fmt.Sprintf(`SELECT id, holder_id, document, status FROM
+		(SELECT id, holder_id, document, status FROM licenses TABLESAMPLE SYSTEM (%g)) s ORDER BY random() LIMIT $1`, pct), n)
 	if err != nil {
 		return sample{}, err
 	}
