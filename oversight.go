@@ -27,9 +27,6 @@ type OversightReadTx interface {
 	// FindObjections returns matching objections in the order they were
 	// filed.
 	FindObjections(f ObjectionFilter) ([]*Objection, int, string, error)
-	// HasOpenObjection reports whether any version of the license with the
-	// base (LicenseID.Base) has an open objection.
-	HasOpenObjection(licenseBase string) (bool, error)
 	// CountOpenObjections counts the open objections per issuer and how
 	// many of them were due before the date dueBefore (YYYY-MM-DD).
 	CountOpenObjections(dueBefore string) ([]ObjectionCount, error)

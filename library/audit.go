@@ -23,7 +23,7 @@ func (l *Library) integrate(ctx context.Context) (zhengzhao.TreeHead, error) {
 			head zhengzhao.TreeHead
 			more bool
 		)
-		err := l.updateAlone(ctx, func(tx zhengzhao.Tx) (err error) {
+		err := l.store.UpdateAlone(ctx, func(tx zhengzhao.Tx) (err error) {
 			head, more, err = integrateTx(tx)
 			return err
 		})
@@ -80,16 +80,6 @@ func integrateTx(tx zhengzhao.Tx) (zhengzhao.TreeHead, bool, error) {
 	return head, len(entries) == integrateBatch, nil
 }
 
-// updateAlone runs fn in a transaction of its own where the store can run
-// one beside its group commit (zhengzhao.SoloUpdater), in Update
-// otherwise. fn may run more than once.
-func (l *Library) updateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) error {
-	if s, ok := l.store.(zhengzhao.SoloUpdater); ok {
-		return s.UpdateAlone(ctx, fn)
-	}
-	return l.store.Update(ctx, fn)
-}
-
 // SignCheckpoint integrates every entry and signs a checkpoint of the
 // tree, unless the latest checkpoint already covers it.
 func (l *Library) SignCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
@@ -106,7 +96,7 @@ func (l *Library) checkpoint(ctx context.Context) (*zhengzhao.Checkpoint, error)
 	l.integrateMu.Lock()
 	defer l.integrateMu.Unlock()
 	var cp *zhengzhao.Checkpoint
-	err := l.updateAlone(ctx, func(tx zhengzhao.Tx) error {
+	err := l.store.UpdateAlone(ctx, func(tx zhengzhao.Tx) error {
 		cp = nil
 		// Integrate what arrived meanwhile, under the same head lock as the
 		// signature, so a checkpoint always matches the stored tree.

@@ -65,7 +65,7 @@ const DefaultSignerRecheck = 30 * time.Second
 
 // Library implements the zhengzhao service interfaces.
 type Library struct {
-	store   zhengzhao.Store // trackingStore around raw
+	store   trackingStore // raw, noting committed changes for the status cache
 	raw     zhengzhao.Store
 	ca      *sign.CA
 	sealer  *sign.Sealer

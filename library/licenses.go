@@ -230,7 +230,7 @@ func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.Li
 	// audit entry of the read goes through the serialised write path. If
 	// it cannot be written, the read fails.
 	var lic *zhengzhao.License
-	err := l.peek(ctx, func(tx zhengzhao.ReadTx) (err error) {
+	err := l.store.Peek(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		lic, err = tx.FindLicenseByID(id)
 		return err
 	})

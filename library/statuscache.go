@@ -73,8 +73,24 @@ type trackingStore struct {
 }
 
 func (s trackingStore) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
+	return s.track(s.Store.Update, ctx, fn)
+}
+
+// UpdateAlone runs fn in a transaction of its own where the store can run
+// one beside its group commit (zhengzhao.SoloUpdater), in Update
+// otherwise.
+func (s trackingStore) UpdateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) error {
+	if solo, ok := s.Store.(zhengzhao.SoloUpdater); ok {
+		return s.track(solo.UpdateAlone, ctx, fn)
+	}
+	return s.Update(ctx, fn)
+}
+
+// track runs fn through update with a Tx that notes the bases fn changes,
+// and reports them once update has committed.
+func (s trackingStore) track(update func(context.Context, func(zhengzhao.Tx) error) error, ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	var bases []string
-	err := s.Store.Update(ctx, func(tx zhengzhao.Tx) error {
+	err := update(ctx, func(tx zhengzhao.Tx) error {
 		bases = bases[:0] // fn may run again
 		return fn(trackingTx{Tx: tx, bases: &bases})
 	})
@@ -84,22 +100,8 @@ func (s trackingStore) Update(ctx context.Context, fn func(zhengzhao.Tx) error) 
 	return err
 }
 
-func (s trackingStore) UpdateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) error {
-	solo, ok := s.Store.(zhengzhao.SoloUpdater)
-	if !ok {
-		return s.Update(ctx, fn)
-	}
-	var bases []string
-	err := solo.UpdateAlone(ctx, func(tx zhengzhao.Tx) error {
-		bases = bases[:0]
-		return fn(trackingTx{Tx: tx, bases: &bases})
-	})
-	if err == nil && len(bases) > 0 {
-		s.changed(bases)
-	}
-	return err
-}
-
+// Peek reads outside a transaction where the store offers it
+// (zhengzhao.Peeker), in a read transaction otherwise.
 func (s trackingStore) Peek(ctx context.Context, fn func(zhengzhao.ReadTx) error) error {
 	if p, ok := s.Store.(zhengzhao.Peeker); ok {
 		return p.Peek(ctx, fn)

@@ -79,7 +79,7 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 	}
 	if stored == nil {
 		fetched := l.now() // before the read: a change after it invalidates the entry
-		err = l.peek(ctx, func(tx zhengzhao.ReadTx) error {
+		err = l.store.Peek(ctx, func(tx zhengzhao.ReadTx) error {
 			st, err := tx.FindLicenseStatus(lic.ID)
 			if err != nil {
 				return err
@@ -152,15 +152,6 @@ func (l *Library) storedProof(tx zhengzhao.ReadTx, id string) (string, error) {
 func copyStatus(l *zhengzhao.License) *zhengzhao.License {
 	c := *l
 	return &c
-}
-
-// peek runs fn with reads outside a transaction where the store offers
-// it (zhengzhao.Peeker), in a read transaction otherwise.
-func (l *Library) peek(ctx context.Context, fn func(zhengzhao.ReadTx) error) error {
-	if p, ok := l.store.(zhengzhao.Peeker); ok {
-		return p.Peek(ctx, fn)
-	}
-	return l.store.View(ctx, fn)
 }
 
 func validity(l *zhengzhao.License) string {

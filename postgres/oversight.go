@@ -138,14 +138,6 @@ func (t *Tx) FindObjections(f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection
 	})
 }
 
-// HasOpenObjection reports whether the license base has an open objection.
-func (t *Tx) HasOpenObjection(base string) (bool, error) {
-	var open bool
-	err := t.q.QueryRow(t.ctx, "SELECT EXISTS (SELECT FROM objections WHERE license_base = $1 AND status = $2)",
-		base, zhengzhao.ObjectionOpen).Scan(&open)
-	return open, mapErr("postgres.HasOpenObjection", err, "")
-}
-
 // CountOpenObjections counts open objections per issuer.
 func (t *Tx) CountOpenObjections(dueBefore string) ([]zhengzhao.ObjectionCount, error) {
 	const op = "postgres.CountOpenObjections"

@@ -256,10 +256,15 @@ func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 		return err
 	}
+	return connErr(op, err)
+}
+
+// connErr maps the error of a write transaction whose begin or commit
+// failed for want of a connection to EUNAVAILABLE; fn's own errors are
+// domain errors or its own values, passed on as is.
+func connErr(op string, err error) error {
 	var de *zhengzhao.Error
-	if !errors.As(err, &de) && unavailable(err) {
-		// The begin or commit failed for want of a connection (fn's own
-		// errors are domain errors or its own values, passed on as is).
+	if err != nil && !errors.As(err, &de) && unavailable(err) {
 		return mapErr(op, err, "")
 	}
 	return err
@@ -286,11 +291,7 @@ func (s *Store) UpdateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) er
 		}
 		return tx.Commit(ctx)
 	})
-	var de *zhengzhao.Error
-	if err != nil && !errors.As(err, &de) && unavailable(err) {
-		return mapErr(op, err, "")
-	}
-	return err
+	return connErr(op, err)
 }
 
 // View runs fn in a read-only transaction on a snapshot of the committed

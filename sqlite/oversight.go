@@ -118,16 +118,6 @@ func (tx *Tx) FindObjections(f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objectio
 	return list(tx, "sqlite.FindObjections", "objections", objectionColumns, "seq", w, f.Page, scanObjection)
 }
 
-// qHasOpenObjection runs on every verification: prepared once.
-var qHasOpenObjection = prepared(`SELECT EXISTS (SELECT 1 FROM objections WHERE license_base = ? AND status = ?)`)
-
-// HasOpenObjection reports whether the license base has an open objection.
-func (tx *Tx) HasOpenObjection(base string) (bool, error) {
-	var open bool
-	err := tx.queryRow(qHasOpenObjection, base, zhengzhao.ObjectionOpen).Scan(&open)
-	return open, mapErr("sqlite.HasOpenObjection", err, "")
-}
-
 // CountOpenObjections counts open objections per issuer.
 func (tx *Tx) CountOpenObjections(dueBefore string) ([]zhengzhao.ObjectionCount, error) {
 	const op = "sqlite.CountOpenObjections"

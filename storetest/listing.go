@@ -117,20 +117,29 @@ var listingTests = []test{
 		if err := p.Peek(context.Background(), check); err != nil {
 			t.Fatalf("Peek: %v", err)
 		}
-		// An open objection to the license's base shows, on that license only.
-		update(t, s, func(tx zhengzhao.Tx) error { return tx.CreateObjection(newObjection(1, valid.Base(), "unit:x")) })
-		view(t, s, func(tx zhengzhao.ReadTx) error {
-			for _, l := range []*zhengzhao.License{valid, revoked} {
-				got, err := tx.FindLicenseStatus(l.ID)
-				if err != nil {
-					t.Fatalf("FindLicenseStatus(%s): %v", l.ID, err)
+		// An open objection to the license's base shows, on that license
+		// only, until it is answered.
+		underObjection := func(when string, want map[*zhengzhao.License]bool) {
+			view(t, s, func(tx zhengzhao.ReadTx) error {
+				for l, w := range want {
+					got, err := tx.FindLicenseStatus(l.ID)
+					if err != nil {
+						t.Fatalf("FindLicenseStatus(%s): %v", l.ID, err)
+					}
+					if got.UnderObjection != w {
+						t.Errorf("%s: FindLicenseStatus(%s).UnderObjection = %v, want %v", when, l.ID, got.UnderObjection, w)
+					}
 				}
-				if want := l == valid; got.UnderObjection != want {
-					t.Errorf("FindLicenseStatus(%s).UnderObjection = %v, want %v", l.ID, got.UnderObjection, want)
-				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
+		o := newObjection(1, valid.Base(), "unit:x")
+		update(t, s, func(tx zhengzhao.Tx) error { return tx.CreateObjection(o) })
+		underObjection("open", map[*zhengzhao.License]bool{valid: true, revoked: false})
+		answered := at(time.Hour)
+		o.Status, o.AnsweredAt, o.AnsweredBy, o.Answer = zhengzhao.ObjectionRejected, &answered, "unit:"+uscc(1), "不予更正"
+		update(t, s, func(tx zhengzhao.Tx) error { return tx.UpdateObjection(o) })
+		underObjection("answered", map[*zhengzhao.License]bool{valid: false})
 	}},
 	{"RevokeUnitKey", func(t *testing.T, s zhengzhao.Store) {
 		u := newUnit(1)
