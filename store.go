@@ -123,7 +123,7 @@ type ReadTx interface {
 
 	// Feature areas keep their reads in their own files.
 	AggregationReadTx
-	OversightReadTx
+	SupervisionReadTx
 	HolderReadTx
 	UseReadTx
 	CopyReadTx
@@ -169,7 +169,7 @@ type Tx interface {
 
 	// Feature areas keep their writes in their own files.
 	AggregationTx
-	OversightTx
+	SupervisionTx
 	HolderTx
 	UseTx
 	CopyTx

@@ -163,8 +163,8 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 			}
 		}
 	}
-	if ov, ok := svc.(zhengzhao.OversightService); ok {
-		if err := loadOversight(ctx, svc, ov, units, issued, rng); err != nil {
+	if ov, ok := svc.(zhengzhao.SupervisionService); ok {
+		if err := loadSupervision(ctx, svc, ov, units, issued, rng); err != nil {
 			return nil, err
 		}
 	}

@@ -35,7 +35,7 @@ type Config struct {
 	Audit    zhengzhao.AuditService
 	// Feature areas; nil disables their endpoints' services.
 	Aggregation zhengzhao.AggregationService
-	Oversight   zhengzhao.OversightService
+	Supervision   zhengzhao.SupervisionService
 	Holders     zhengzhao.HolderService
 	Use         zhengzhao.UseService
 	// Holder configures the holder area's sign-in and pages.
@@ -68,7 +68,7 @@ type Server struct {
 	audit    zhengzhao.AuditService
 
 	aggregation zhengzhao.AggregationService
-	oversight   zhengzhao.OversightService
+	supervision   zhengzhao.SupervisionService
 	holders     zhengzhao.HolderService
 	use         zhengzhao.UseService
 	holderCfg   HolderConfig
@@ -82,7 +82,7 @@ type Server struct {
 	version   string
 
 	reportFont    string
-	adminSessions adminSessions // the supervision pages' sign-in (oversight_pages.go)
+	adminSessions adminSessions // the supervision pages' sign-in (supervision_pages.go)
 
 	handler  nethttp.Handler
 	server   *nethttp.Server
@@ -99,7 +99,7 @@ func NewServer(c Config) *Server {
 		audit:    c.Audit,
 
 		aggregation: c.Aggregation,
-		oversight:   c.Oversight,
+		supervision:   c.Supervision,
 		holders:     c.Holders,
 		use:         c.Use,
 		holderCfg:   c.Holder,
@@ -191,7 +191,7 @@ func withPage(names ...string) []string { return append(names, pageParams...) }
 func (s *Server) routes() []route {
 	r := s.coreRoutes()
 	r = append(r, s.aggregationRoutes()...)
-	r = append(r, s.oversightRoutes()...)
+	r = append(r, s.supervisionRoutes()...)
 	r = append(r, s.holderRoutes()...)
 	r = append(r, s.useRoutes()...)
 	r = append(r, s.usePageRoutes()...)

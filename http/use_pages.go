@@ -16,7 +16,7 @@ import (
 // service matters with their required materials, and the using units'
 // usage lists that say which license types replace each material. They
 // live under /supervision, so the administrator's sign-in there
-// (oversight_pages.go) opens them and its cookie (Path=/supervision,
+// (supervision_pages.go) opens them and its cookie (Path=/supervision,
 // SameSite=Strict) reaches them. Forms post through the same library
 // calls as the JSON API (use.go), so the same rules apply and every change
 // is audited in its transaction. Cross-site form posts are refused by the

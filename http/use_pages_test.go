@@ -91,7 +91,7 @@ func newUsePages(t *testing.T) *usePages {
 		t.Fatal(err)
 	}
 	p.handler = zhttp.NewServer(zhttp.Config{Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Oversight: lib, Holders: lib, Use: lib, AdminToken: adminToken}).Handler()
+		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, AdminToken: adminToken}).Handler()
 	return p
 }
 

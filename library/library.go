@@ -178,7 +178,7 @@ func audit(ctx context.Context, tx zhengzhao.Tx, e zhengzhao.AuditEntry) error {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	// Supervision counts what the audit log records, in the same
-	// transaction (oversight_stats.go).
+	// transaction (supervision_stats.go).
 	return countAudited(ctx, tx, &e)
 }
 

@@ -1,4 +1,4 @@
-// Package report renders the oversight area's downloadable documents: the
+// Package report renders the supervision area's downloadable documents: the
 // public catalog as CSV (Measures art. 7) and a unit's annual assessment
 // report as CSV and PDF (art. 29). It is pure rendering of root types; the
 // figures come from the library.

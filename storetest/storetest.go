@@ -69,7 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Store", storeTests},
 		{"Listing", listingTests},
 		{"Aggregation", aggregationTests},
-		{"Oversight", oversightTests},
+		{"Supervision", supervisionTests},
 		{"Holder", holderTests},
 		{"Use", useTests},
 		{"Copy", copyTests},

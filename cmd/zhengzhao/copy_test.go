@@ -187,7 +187,7 @@ func seedEveryArea(t *testing.T, m *Main) *seededAreas {
 	end := time.Now().Add(-5 * time.Hour).UTC().Format(time.RFC3339)
 	issuer.do("POST", "/v1/outages", map[string]any{"start": start, "end": end, "reason": "机房断电"}).want(t, 201)
 
-	// Oversight: an objection (and the issuer's notice, read), a responsible
+	// Supervision: an objection (and the issuer's notice, read), a responsible
 	// administrator, a random check.
 	s.objection = user.do("POST", "/v1/licenses/"+s.license+"/objections", map[string]any{"fields": []string{"fields.legal_representative"},
 		"reason": "法定代表人已变更为李四，见股东会决议。"}).want(t, 201).json(t)["id"].(string)

@@ -82,7 +82,7 @@ var accessMatrix = map[string]string{
 	"POST /v1/outages/{id}/end":       "admin,issuer:own",
 	"POST /v1/outages/{id}/caught-up": "admin,issuer:own",
 
-	// Oversight and objections (issue 7).
+	// Supervision and objections (issue 7).
 	"POST /v1/licenses/{id}/objections":                    "holder:own,proxy:own,user",
 	"GET /v1/objections":                                   "admin,issuer,user,social,district,holder,proxy",
 	"GET /v1/objections/{id}":                              "admin,issuer:own,user:own,holder:own,proxy:own",
@@ -249,7 +249,7 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 	w.proxyActor = zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: orgHolder.IDType, HolderID: orgHolder.ID,
 		ProxyIDType: proxyPerson.IDType, ProxyID: proxyPerson.ID}.ID()
 
-	// Objects of the aggregation and oversight areas, for their reads.
+	// Objects of the aggregation and supervision areas, for their reads.
 	csvRow := func(number, fields string) string {
 		return "number,holder_id,holder_name,issued_on," + fields + "\n" + number + "," + demo.USCC("91310115MA1P00001") + ",导入公司,2020-01-02,"
 	}
@@ -266,7 +266,7 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 		return admin.do("POST", "/v1/supervision/checks", map[string]any{"unit": unit, "kind": kind, "size": 1}).want(t, 201).json(t)["id"].(string)
 	}
 	// Checks of licenses only: a check of a unit's uses (which that unit
-	// may read too) needs sampled reads, and the oversight tests cover it.
+	// may read too) needs sampled reads, and the supervision tests cover it.
 	w.checks = map[string]string{"admin": check(issuerCode, "licenses")}
 	w.checks["issuer"] = w.checks["admin"]
 	w.checkOther = check(otherCode, "licenses")

@@ -95,7 +95,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	holderCfg := m.holderSetup(m.URL)
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Oversight: lib, Holders: lib, Use: lib, Holder: holderCfg,
+		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, Holder: holderCfg,
 		AdminToken: m.AdminToken,
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),
@@ -359,7 +359,7 @@ func newServeCommand() *cobra.Command {
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
 	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
-	addOversightFlags(f, &m.Config)
+	addSupervisionFlags(f, &m.Config)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	addHolderFlags(f, &m.Config.Holder)
 	return cmd

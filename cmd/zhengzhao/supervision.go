@@ -8,9 +8,9 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// addOversightFlags registers the flags of the oversight area: the
+// addSupervisionFlags registers the flags of the supervision area: the
 // objection deadline and the font of PDF reports.
-func addOversightFlags(f *pflag.FlagSet, c *Config) {
+func addSupervisionFlags(f *pflag.FlagSet, c *Config) {
 	days := c.ObjectionWorkdays
 	if v, err := strconv.Atoi(envOr("ZHENGZHAO_OBJECTION_DAYS", "")); err == nil && v > 0 {
 		days = v

@@ -13,8 +13,8 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// Oversight: objections, notices, responsible staff, supervision counters
-// and random checks (migration 0003_oversight.sql).
+// Supervision: objections, notices, responsible staff, supervision counters
+// and random checks (migration 0003_supervision.sql).
 
 const objectionColumns = `id, license, license_base, type, issuer, filer, filed_by, fields, reason, attachments,
 	status, filed_at, due_on, answered_at, answered_by, answer, correction`

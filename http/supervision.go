@@ -11,17 +11,17 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
-// The oversight area's JSON API: objections (异议) and notices, responsible
+// The supervision area's JSON API: objections (异议) and notices, responsible
 // staff, the public catalog, supervision figures, annual reports and
 // random checks.
 
-// oversightService returns the oversight service, or an error when the
+// supervisionService returns the supervision service, or an error when the
 // server has none (the area is disabled).
-func (s *Server) oversightService() (zhengzhao.OversightService, error) {
-	if s.oversight == nil {
-		return nil, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "the oversight area is not enabled")
+func (s *Server) supervisionService() (zhengzhao.SupervisionService, error) {
+	if s.supervision == nil {
+		return nil, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "the supervision area is not enabled")
 	}
-	return s.oversight, nil
+	return s.supervision, nil
 }
 
 // objectionRequest is the body of POST /v1/licenses/{id}/objections.
@@ -34,7 +34,7 @@ type objectionRequest struct {
 
 // handleFileObjection handles POST /v1/licenses/{id}/objections.
 func (s *Server) handleFileObjection(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -55,7 +55,7 @@ func (s *Server) handleFileObjection(w nethttp.ResponseWriter, r *nethttp.Reques
 }
 
 // boolParam reads an optional boolean query parameter.
-func oversightBool(r *nethttp.Request, name string, fields *[]zhengzhao.FieldError) bool {
+func supervisionBool(r *nethttp.Request, name string, fields *[]zhengzhao.FieldError) bool {
 	v := optString(r, name, fields)
 	if v == nil {
 		return false
@@ -69,13 +69,13 @@ func oversightBool(r *nethttp.Request, name string, fields *[]zhengzhao.FieldErr
 
 // handleListObjections handles GET /v1/objections.
 func (s *Server) handleListObjections(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	var fields []zhengzhao.FieldError
-	f := zhengzhao.ObjectionFilter{Page: page(r, &fields), Status: optString(r, "status", &fields), Overdue: oversightBool(r, "overdue", &fields)}
+	f := zhengzhao.ObjectionFilter{Page: page(r, &fields), Status: optString(r, "status", &fields), Overdue: supervisionBool(r, "overdue", &fields)}
 	if role := optString(r, "role", &fields); role != nil {
 		if *role != "issuer" && *role != "filer" {
 			fields = append(fields, zhengzhao.FieldError{Field: "role", Message: "must be issuer or filer"})
@@ -110,7 +110,7 @@ func (s *Server) handleListObjections(w nethttp.ResponseWriter, r *nethttp.Reque
 
 // handleGetObjection handles GET /v1/objections/{id}.
 func (s *Server) handleGetObjection(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -132,7 +132,7 @@ type answerRequest struct {
 
 // handleAnswerObjection handles POST /v1/objections/{id}/answer.
 func (s *Server) handleAnswerObjection(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -153,13 +153,13 @@ func (s *Server) handleAnswerObjection(w nethttp.ResponseWriter, r *nethttp.Requ
 
 // handleListNotices handles GET /v1/notices.
 func (s *Server) handleListNotices(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
 	}
 	var fields []zhengzhao.FieldError
-	f := zhengzhao.NoticeFilter{Page: page(r, &fields), UnreadOnly: oversightBool(r, "unread", &fields)}
+	f := zhengzhao.NoticeFilter{Page: page(r, &fields), UnreadOnly: supervisionBool(r, "unread", &fields)}
 	if err := invalid("invalid query", fields); err != nil {
 		s.error(w, r, err)
 		return
@@ -174,7 +174,7 @@ func (s *Server) handleListNotices(w nethttp.ResponseWriter, r *nethttp.Request)
 
 // handleReadNotice handles POST /v1/notices/{id}/read.
 func (s *Server) handleReadNotice(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -198,7 +198,7 @@ type contactRequest struct {
 // handleCreateContact handles POST /v1/units/{code}/contacts. The answer
 // shows the contact unmasked, once, to the party that recorded it.
 func (s *Server) handleCreateContact(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -218,7 +218,7 @@ func (s *Server) handleCreateContact(w nethttp.ResponseWriter, r *nethttp.Reques
 
 // handleListContacts handles GET /v1/units/{code}/contacts.
 func (s *Server) handleListContacts(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -233,7 +233,7 @@ func (s *Server) handleListContacts(w nethttp.ResponseWriter, r *nethttp.Request
 
 // handleDeleteContact handles DELETE /v1/units/{code}/contacts/{id}.
 func (s *Server) handleDeleteContact(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -286,7 +286,7 @@ func download(w nethttp.ResponseWriter, contentType, filename string, body []byt
 // handleCatalog handles GET /v1/catalog: the public catalog as JSON or,
 // with ?format=csv, as a CSV file.
 func (s *Server) handleCatalog(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -316,7 +316,7 @@ func (s *Server) handleCatalog(w nethttp.ResponseWriter, r *nethttp.Request) {
 
 // handleSupervise handles GET /v1/supervision.
 func (s *Server) handleSupervise(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -343,7 +343,7 @@ func (s *Server) handleSupervise(w nethttp.ResponseWriter, r *nethttp.Request) {
 
 // handleUnitsWithoutContacts handles GET /v1/supervision/units-without-contacts.
 func (s *Server) handleUnitsWithoutContacts(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -386,7 +386,7 @@ func (s *Server) handleAnnualReport(w nethttp.ResponseWriter, r *nethttp.Request
 // annualReport renders a unit's annual report as JSON, CSV or PDF; fail
 // renders errors (problem documents for the API, pages for people).
 func (s *Server) annualReport(w nethttp.ResponseWriter, r *nethttp.Request, fail func(nethttp.ResponseWriter, *nethttp.Request, error)) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		fail(w, r, err)
 		return
@@ -429,7 +429,7 @@ func (s *Server) annualReport(w nethttp.ResponseWriter, r *nethttp.Request, fail
 
 // handleCreateCheck handles POST /v1/supervision/checks.
 func (s *Server) handleCreateCheck(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -450,7 +450,7 @@ func (s *Server) handleCreateCheck(w nethttp.ResponseWriter, r *nethttp.Request)
 
 // handleListChecks handles GET /v1/supervision/checks.
 func (s *Server) handleListChecks(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -471,7 +471,7 @@ func (s *Server) handleListChecks(w nethttp.ResponseWriter, r *nethttp.Request) 
 
 // handleGetCheck handles GET /v1/supervision/checks/{id}.
 func (s *Server) handleGetCheck(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return
@@ -486,7 +486,7 @@ func (s *Server) handleGetCheck(w nethttp.ResponseWriter, r *nethttp.Request) {
 
 // handleReviewCheck handles POST /v1/supervision/checks/{id}/items/{item}/review.
 func (s *Server) handleReviewCheck(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.error(w, r, err)
 		return

@@ -18,20 +18,20 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
-// oversightServer is a test server with a mock oversight service.
-type oversightServer struct {
+// supervisionServer is a test server with a mock supervision service.
+type supervisionServer struct {
 	*Server
-	ov *mock.OversightService
+	ov *mock.SupervisionService
 }
 
-func newOversightServer(t *testing.T, font string) *oversightServer {
+func newSupervisionServer(t *testing.T, font string) *supervisionServer {
 	t.Helper()
-	ov := &mock.OversightService{}
+	ov := &mock.SupervisionService{}
 	s := MustOpenServerConfig(t, func(c *zhttp.Config) {
-		c.Oversight = ov
+		c.Supervision = ov
 		c.ReportFont = font
 	})
-	return &oversightServer{s, ov}
+	return &supervisionServer{s, ov}
 }
 
 func testObjection() *zhengzhao.Objection {
@@ -87,8 +87,8 @@ func checkSchema(t *testing.T, rec interface{ Result() *http.Response }, body []
 	}
 }
 
-func TestOversightAPI(t *testing.T) {
-	s := newOversightServer(t, "")
+func TestSupervisionAPI(t *testing.T) {
+	s := newSupervisionServer(t, "")
 	var filed *zhengzhao.ObjectionRequest
 	s.ov.FileObjectionFn = func(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
 		if zhengzhao.ActorFromContext(ctx).Unit.Code != userUnit.Code {
@@ -219,7 +219,7 @@ func TestOversightAPI(t *testing.T) {
 }
 
 func TestCatalogCSVAndPage(t *testing.T) {
-	s := newOversightServer(t, "")
+	s := newSupervisionServer(t, "")
 	s.ov.PublicCatalogFn = func(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
 		return &zhengzhao.PublicCatalog{GeneratedAt: signedAt, Total: 1, Issuers: []zhengzhao.CatalogIssuer{{Issuer: zhengzhao.Party{Code: issuerUnit.Code, Name: issuerUnit.Name},
 			Levels: []zhengzhao.CatalogLevel{{Level: zhengzhao.LevelNational, Types: []zhengzhao.CatalogEntry{{Code: typeCode, Name: "营业执照<b>",
@@ -244,7 +244,7 @@ func TestCatalogCSVAndPage(t *testing.T) {
 
 // signIn posts the admin token to the sign-in form and returns the
 // session cookie.
-func signIn(t *testing.T, s *oversightServer, token string) (*http.Cookie, int) {
+func signIn(t *testing.T, s *supervisionServer, token string) (*http.Cookie, int) {
 	t.Helper()
 	rec := s.Do(t, request{method: "POST", path: "/supervision/login", body: url.Values{"token": {token}}.Encode(),
 		header: http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}})
@@ -257,7 +257,7 @@ func signIn(t *testing.T, s *oversightServer, token string) (*http.Cookie, int) 
 }
 
 func TestSupervisionPages(t *testing.T) {
-	s := newOversightServer(t, "")
+	s := newSupervisionServer(t, "")
 	s.ov.SuperviseFn = func(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 		if zhengzhao.ActorFromContext(ctx).Kind != zhengzhao.ActorAdmin {
 			t.Errorf("dashboard actor %+v", zhengzhao.ActorFromContext(ctx))
@@ -339,7 +339,7 @@ func TestAnnualReportPDF(t *testing.T) {
 		}
 		t.Skip(err)
 	}
-	s := newOversightServer(t, font)
+	s := newSupervisionServer(t, font)
 	s.ov.AnnualReportFn = func(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
 		if unit != issuerUnit.Code || year != 2025 {
 			t.Errorf("report of %s %d", unit, year)
@@ -354,7 +354,7 @@ func TestAnnualReportPDF(t *testing.T) {
 }
 
 func TestBarChartEscapes(t *testing.T) {
-	s := newOversightServer(t, "")
+	s := newSupervisionServer(t, "")
 	s.ov.SuperviseFn = func(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 		r := testReport()
 		r.Series[0].Period = `<script>x</script>`

@@ -9,7 +9,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// Oversight activity of the demo, so that the supervision dashboard shows
+// Supervision activity of the demo, so that the supervision dashboard shows
 // real figures: responsible staff for most units, uses of licenses by
 // their issuers, reads refused to a using unit, objections (异议) filed by
 // the using unit and answered by correction or rejection or still open,
@@ -30,8 +30,8 @@ var objectionReasons = []string{
 	"经营范围漏录一项，已取得相应许可。",
 }
 
-// loadOversight adds the demo's oversight activity through the services.
-func loadOversight(ctx context.Context, svc Services, ov zhengzhao.OversightService, units map[string]*zhengzhao.Unit,
+// loadSupervision adds the demo's supervision activity through the services.
+func loadSupervision(ctx context.Context, svc Services, ov zhengzhao.SupervisionService, units map[string]*zhengzhao.Unit,
 	issued []*zhengzhao.License, rng *rand.Rand) error {
 	as := func(code string) context.Context {
 		return zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[code]})

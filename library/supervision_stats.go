@@ -17,7 +17,7 @@ import (
 // countAudited updates the counters for a core audit entry: issues (with
 // the aggregation lag), updates, revocations, and uses: reads of a license
 // document, fetches for a case and fetches under a holder's grant by units.
-// The oversight area's own actions update their counters where they
+// The supervision area's own actions update their counters where they
 // happen, with facts the entry does not carry.
 func countAudited(ctx context.Context, tx zhengzhao.Tx, e *zhengzhao.AuditEntry) error {
 	switch e.Action {

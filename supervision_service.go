@@ -5,10 +5,10 @@ import (
 	"time"
 )
 
-// Oversight: objections (异议, Measures art. 23), responsible staff (art.
+// Supervision: objections (异议, Measures art. 23), responsible staff (art.
 // 25), the published catalog (art. 7) and supervision (art. 29).
 
-// Audit actions of the oversight area, written in the same transaction as
+// Audit actions of the supervision area, written in the same transaction as
 // the change they record.
 const (
 	ActionObjectionFile   = "objection.file"
@@ -19,9 +19,9 @@ const (
 	ActionCheckReview     = "check.review"
 )
 
-// OversightReadTx reads oversight state. Stores implement it as part of
+// SupervisionReadTx reads supervision state. Stores implement it as part of
 // ReadTx.
-type OversightReadTx interface {
+type SupervisionReadTx interface {
 	// FindObjectionByID returns an objection. ENOTFOUND.
 	FindObjectionByID(id string) (*Objection, error)
 	// FindObjections returns matching objections in the order they were
@@ -67,8 +67,8 @@ type OversightReadTx interface {
 	FindRandomChecks(f RandomCheckFilter) ([]*RandomCheck, int, string, error)
 }
 
-// OversightTx writes oversight state. Stores implement it as part of Tx.
-type OversightTx interface {
+// SupervisionTx writes supervision state. Stores implement it as part of Tx.
+type SupervisionTx interface {
 	// CreateObjection stores a new objection. ECONFLICT when its ID exists.
 	CreateObjection(o *Objection) error
 	// UpdateObjection stores the answer of an objection (status, answer,
@@ -100,9 +100,9 @@ type OversightTx interface {
 	UpdateRandomCheck(c *RandomCheck) error
 }
 
-// OversightService is what the transport calls for oversight. Methods
+// SupervisionService is what the transport calls for supervision. Methods
 // take the acting party from the context.
-type OversightService interface {
+type SupervisionService interface {
 	// FileObjection files an objection (异议) against a license: by its
 	// holder, by a unit with the user role, or by the administrator on the
 	// holder's behalf (r.Holder). The license's issuer is notified.

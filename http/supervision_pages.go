@@ -18,7 +18,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
-// Pages of the oversight area: the public catalog (/catalog) and the
+// Pages of the supervision area: the public catalog (/catalog) and the
 // administrator's supervision dashboard (/supervision), which the
 // administrator opens by signing in with the admin token once. The sign-in
 // sets an opaque session cookie (HttpOnly, SameSite=Strict, Secure on
@@ -124,7 +124,7 @@ type catalogPage struct {
 
 // handleCatalogPage serves the public catalog (art. 7).
 func (s *Server) handleCatalogPage(w nethttp.ResponseWriter, r *nethttp.Request) {
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -156,7 +156,7 @@ func (s *Server) handleSupervisionPage(w nethttp.ResponseWriter, r *nethttp.Requ
 		nethttp.Redirect(w, r, "/supervision/login", nethttp.StatusSeeOther)
 		return
 	}
-	svc, err := s.oversightService()
+	svc, err := s.supervisionService()
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -287,7 +287,7 @@ func niceCeil(n int64) int64 {
 	}
 }
 
-var oversightFuncs = template.FuncMap{
+var supervisionFuncs = template.FuncMap{
 	"levelName": report.LevelName,
 	"pct":       func(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" },
 	"dec":       func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
@@ -303,7 +303,7 @@ var oversightFuncs = template.FuncMap{
 }
 
 func init() {
-	for name, f := range oversightFuncs {
+	for name, f := range supervisionFuncs {
 		pageFuncs[name] = f
 	}
 }

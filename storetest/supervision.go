@@ -8,8 +8,8 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// oversightTests pin down the stores' OversightReadTx and OversightTx.
-var oversightTests = []test{
+// supervisionTests pin down the stores' SupervisionReadTx and SupervisionTx.
+var supervisionTests = []test{
 	{"ObjectionRoundTrip", testObjectionRoundTrip},
 	{"ObjectionFilters", testObjectionFilters},
 	{"ObjectionMissing", testObjectionMissing},

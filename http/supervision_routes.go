@@ -1,7 +1,7 @@
 package http
 
-// oversightRoutes are the endpoints of the oversight area: objections, responsible staff, public catalog, supervision (issue 7).
-func (s *Server) oversightRoutes() []route {
+// supervisionRoutes are the endpoints of the supervision area: objections, responsible staff, public catalog, supervision (issue 7).
+func (s *Server) supervisionRoutes() []route {
 	return []route{
 		{method: "POST", path: "/v1/licenses/{id}/objections", auth: true, handler: s.handleFileObjection},
 		{method: "GET", path: "/v1/objections", auth: true, query: withPage("role", "status", "license", "overdue"), handler: s.handleListObjections},

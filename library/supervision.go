@@ -17,7 +17,7 @@ import (
 // informed through its notice box. Every step is audited in the same
 // transaction as the change.
 
-var _ zhengzhao.OversightService = (*Library)(nil)
+var _ zhengzhao.SupervisionService = (*Library)(nil)
 
 // chinaTime is the zone of deadlines and statistics days: Chinese
 // working days and licenses' dates are Beijing dates.

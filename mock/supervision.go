@@ -6,10 +6,10 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-var _ zhengzhao.OversightService = (*OversightService)(nil)
+var _ zhengzhao.SupervisionService = (*SupervisionService)(nil)
 
-// OversightService is a mock of zhengzhao.OversightService.
-type OversightService struct {
+// SupervisionService is a mock of zhengzhao.SupervisionService.
+type SupervisionService struct {
 	FileObjectionFn            func(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error)
 	FindObjectionByIDFn        func(ctx context.Context, id string) (*zhengzhao.Objection, error)
 	FindObjectionsFn           func(ctx context.Context, f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error)
@@ -30,86 +30,86 @@ type OversightService struct {
 }
 
 // FileObjection calls FileObjectionFn.
-func (s *OversightService) FileObjection(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
+func (s *SupervisionService) FileObjection(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
 	return s.FileObjectionFn(ctx, r)
 }
 
 // FindObjectionByID calls FindObjectionByIDFn.
-func (s *OversightService) FindObjectionByID(ctx context.Context, id string) (*zhengzhao.Objection, error) {
+func (s *SupervisionService) FindObjectionByID(ctx context.Context, id string) (*zhengzhao.Objection, error) {
 	return s.FindObjectionByIDFn(ctx, id)
 }
 
 // FindObjections calls FindObjectionsFn.
-func (s *OversightService) FindObjections(ctx context.Context, f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error) {
+func (s *SupervisionService) FindObjections(ctx context.Context, f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error) {
 	return s.FindObjectionsFn(ctx, f)
 }
 
 // AnswerObjection calls AnswerObjectionFn.
-func (s *OversightService) AnswerObjection(ctx context.Context, id string, a *zhengzhao.ObjectionAnswer) (*zhengzhao.Objection, error) {
+func (s *SupervisionService) AnswerObjection(ctx context.Context, id string, a *zhengzhao.ObjectionAnswer) (*zhengzhao.Objection, error) {
 	return s.AnswerObjectionFn(ctx, id, a)
 }
 
 // FindNotices calls FindNoticesFn.
-func (s *OversightService) FindNotices(ctx context.Context, f zhengzhao.NoticeFilter) ([]*zhengzhao.Notice, int, string, error) {
+func (s *SupervisionService) FindNotices(ctx context.Context, f zhengzhao.NoticeFilter) ([]*zhengzhao.Notice, int, string, error) {
 	return s.FindNoticesFn(ctx, f)
 }
 
 // MarkNoticeRead calls MarkNoticeReadFn.
-func (s *OversightService) MarkNoticeRead(ctx context.Context, id string) (*zhengzhao.Notice, error) {
+func (s *SupervisionService) MarkNoticeRead(ctx context.Context, id string) (*zhengzhao.Notice, error) {
 	return s.MarkNoticeReadFn(ctx, id)
 }
 
 // CreateUnitContact calls CreateUnitContactFn.
-func (s *OversightService) CreateUnitContact(ctx context.Context, c *zhengzhao.UnitContact) error {
+func (s *SupervisionService) CreateUnitContact(ctx context.Context, c *zhengzhao.UnitContact) error {
 	return s.CreateUnitContactFn(ctx, c)
 }
 
 // FindUnitContacts calls FindUnitContactsFn.
-func (s *OversightService) FindUnitContacts(ctx context.Context, unit string) ([]*zhengzhao.UnitContact, error) {
+func (s *SupervisionService) FindUnitContacts(ctx context.Context, unit string) ([]*zhengzhao.UnitContact, error) {
 	return s.FindUnitContactsFn(ctx, unit)
 }
 
 // DeleteUnitContact calls DeleteUnitContactFn.
-func (s *OversightService) DeleteUnitContact(ctx context.Context, unit, id string) error {
+func (s *SupervisionService) DeleteUnitContact(ctx context.Context, unit, id string) error {
 	return s.DeleteUnitContactFn(ctx, unit, id)
 }
 
 // FindUnitsWithoutContacts calls FindUnitsWithoutContactsFn.
-func (s *OversightService) FindUnitsWithoutContacts(ctx context.Context, p zhengzhao.Page) ([]*zhengzhao.Unit, int, string, error) {
+func (s *SupervisionService) FindUnitsWithoutContacts(ctx context.Context, p zhengzhao.Page) ([]*zhengzhao.Unit, int, string, error) {
 	return s.FindUnitsWithoutContactsFn(ctx, p)
 }
 
 // PublicCatalog calls PublicCatalogFn.
-func (s *OversightService) PublicCatalog(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
+func (s *SupervisionService) PublicCatalog(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
 	return s.PublicCatalogFn(ctx)
 }
 
 // Supervise calls SuperviseFn.
-func (s *OversightService) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
+func (s *SupervisionService) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 	return s.SuperviseFn(ctx, f)
 }
 
 // AnnualReport calls AnnualReportFn.
-func (s *OversightService) AnnualReport(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
+func (s *SupervisionService) AnnualReport(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
 	return s.AnnualReportFn(ctx, unit, year)
 }
 
 // CreateRandomCheck calls CreateRandomCheckFn.
-func (s *OversightService) CreateRandomCheck(ctx context.Context, r *zhengzhao.RandomCheckRequest) (*zhengzhao.RandomCheck, error) {
+func (s *SupervisionService) CreateRandomCheck(ctx context.Context, r *zhengzhao.RandomCheckRequest) (*zhengzhao.RandomCheck, error) {
 	return s.CreateRandomCheckFn(ctx, r)
 }
 
 // FindRandomCheckByID calls FindRandomCheckByIDFn.
-func (s *OversightService) FindRandomCheckByID(ctx context.Context, id string) (*zhengzhao.RandomCheck, error) {
+func (s *SupervisionService) FindRandomCheckByID(ctx context.Context, id string) (*zhengzhao.RandomCheck, error) {
 	return s.FindRandomCheckByIDFn(ctx, id)
 }
 
 // FindRandomChecks calls FindRandomChecksFn.
-func (s *OversightService) FindRandomChecks(ctx context.Context, f zhengzhao.RandomCheckFilter) ([]*zhengzhao.RandomCheck, int, string, error) {
+func (s *SupervisionService) FindRandomChecks(ctx context.Context, f zhengzhao.RandomCheckFilter) ([]*zhengzhao.RandomCheck, int, string, error) {
 	return s.FindRandomChecksFn(ctx, f)
 }
 
 // ReviewRandomCheck calls ReviewRandomCheckFn.
-func (s *OversightService) ReviewRandomCheck(ctx context.Context, id string, item int, r *zhengzhao.CheckReview) (*zhengzhao.RandomCheck, error) {
+func (s *SupervisionService) ReviewRandomCheck(ctx context.Context, id string, item int, r *zhengzhao.CheckReview) (*zhengzhao.RandomCheck, error) {
 	return s.ReviewRandomCheckFn(ctx, id, item, r)
 }
