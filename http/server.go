@@ -35,7 +35,7 @@ type Config struct {
 	Audit    zhengzhao.AuditService
 	// Feature areas; nil disables their endpoints' services.
 	Aggregation zhengzhao.AggregationService
-	Supervision   zhengzhao.SupervisionService
+	Supervision zhengzhao.SupervisionService
 	Holders     zhengzhao.HolderService
 	Use         zhengzhao.UseService
 	// Holder configures the holder area's sign-in and pages.
@@ -68,7 +68,7 @@ type Server struct {
 	audit    zhengzhao.AuditService
 
 	aggregation zhengzhao.AggregationService
-	supervision   zhengzhao.SupervisionService
+	supervision zhengzhao.SupervisionService
 	holders     zhengzhao.HolderService
 	use         zhengzhao.UseService
 	holderCfg   HolderConfig
@@ -99,7 +99,7 @@ func NewServer(c Config) *Server {
 		audit:    c.Audit,
 
 		aggregation: c.Aggregation,
-		supervision:   c.Supervision,
+		supervision: c.Supervision,
 		holders:     c.Holders,
 		use:         c.Use,
 		holderCfg:   c.Holder,
