@@ -213,8 +213,13 @@ func (r *IssueRequest) UnmarshalJSON(b []byte) error {
 
 // LicenseUpdate is what an issuing unit submits to update a license: the new
 // content of the next version. The type, serial and holder ID stay; the
-// holder's name may change (a person's name, a company's new name).
+// holder's name may change (a person's name, a company's new name). It has
+// the shape of an IssueRequest, so that an integrator can send the issue
+// document back with changes: Type and Serial are optional and, when
+// given, must be those of the license.
 type LicenseUpdate struct {
+	Type       string         `json:"type,omitempty"`
+	Serial     string         `json:"serial,omitempty"`
 	Number     string         `json:"number"`
 	Holder     Holder         `json:"holder"`
 	IssuedOn   string         `json:"issued_on"`
@@ -255,6 +260,12 @@ func (u *LicenseUpdate) Validate(t *LicenseType, current *License) error {
 	fe := newFieldErrors()
 	validateContent(fe, t, u.Number, u.Holder, u.IssuedOn, u.ValidFrom, u.ValidUntil, u.Fields)
 	if current != nil {
+		if u.Type != "" && u.Type != current.Type {
+			fe.add("type", "the type of a license cannot change (it is %s); omit type or revoke the license and issue one of the new type", current.Type)
+		}
+		if u.Serial != "" && u.Serial != current.Serial {
+			fe.add("serial", "the serial of a license cannot change (it is %s); omit serial", current.Serial)
+		}
 		if u.Holder.Kind != current.Holder.Kind {
 			fe.add("holder.kind", "the holder of a license cannot change")
 		}

@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	nethttp "net/http"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -70,14 +71,35 @@ func (s *Server) handleAuditEntries(w nethttp.ResponseWriter, r *nethttp.Request
 	s.render(w, r, nethttp.StatusOK, newList(entries, total, next))
 }
 
-// handleInclusionProof handles GET /v1/audit/proof.
+// handleInclusionProof handles GET /v1/audit/proof. Without size the
+// proof is against the latest signed checkpoint, the tree a verifier
+// holds when it has just read GET /v1/audit/checkpoint.
 func (s *Server) handleInclusionProof(w nethttp.ResponseWriter, r *nethttp.Request) {
 	var fields []zhengzhao.FieldError
 	index := int64Param(r, "index", &fields)
-	size := int64Param(r, "size", &fields)
+	size := int64(-1)
+	if v, ok := r.URL.Query()["size"]; ok && v[0] != "" {
+		size = int64Param(r, "size", &fields)
+	}
 	if err := invalid("invalid query", fields); err != nil {
 		s.error(w, r, err)
 		return
+	}
+	if size < 0 {
+		c, err := s.audit.LatestCheckpoint(r.Context())
+		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
+			err = zhengzhao.Errorf(zhengzhao.ENOTFOUND, "no signed checkpoint yet to prove against: wait for the checkpointer (--checkpoint-interval) or have the administrator POST /v1/audit/checkpoint, or pass size")
+		}
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		size = c.Size
+		if index >= size {
+			s.error(w, r, invalid("invalid query", []zhengzhao.FieldError{{Field: "index",
+				Message: fmt.Sprintf("entry %d is not in the latest checkpoint (size %d) yet: wait for the next checkpoint, or have the administrator POST /v1/audit/checkpoint", index, size)}}))
+			return
+		}
 	}
 	p, err := s.audit.InclusionProof(r.Context(), index, size)
 	if err != nil {

@@ -157,8 +157,7 @@ func TestInclusionProof(t *testing.T) {
 		}
 	})
 	for name, tc := range map[string]struct{ query, fields string }{
-		"missing-both": {"", "index,size"},
-		"missing-size": {"index=1", "size"},
+		"missing-both": {"", "index"},
 		"negative":     {"index=-1&size=2", "index"},
 		"text":         {"index=1&size=two", "size"},
 		"overflow":     {"index=1&size=99999999999999999999", "size"},
@@ -170,6 +169,36 @@ func TestInclusionProof(t *testing.T) {
 			mustInvalid(t, rec, splitFields(tc.fields)...)
 		})
 	}
+	// Without size the proof is against the latest signed checkpoint.
+	t.Run("ok/default-size", func(t *testing.T) {
+		s := MustOpenServer(t)
+		s.Audit.LatestCheckpointFn = func(ctx context.Context) (*zhengzhao.Checkpoint, error) {
+			return &zhengzhao.Checkpoint{Size: 42}, nil
+		}
+		s.Audit.InclusionProofFn = func(ctx context.Context, index, size int64) (*zhengzhao.InclusionProof, error) {
+			if index != 3 || size != 42 {
+				t.Fatalf("proof of %d in %d, want 3 in 42", index, size)
+			}
+			return &zhengzhao.InclusionProof{Index: 3, Size: 42, LeafHash: []byte{1}, Root: []byte{4}}, nil
+		}
+		mustJSON(t, s.Do(t, request{method: "GET", path: "/v1/audit/proof?index=3"}), http.StatusOK, nil)
+		rec := s.Do(t, request{method: "GET", path: "/v1/audit/proof?index=42"})
+		mustInvalid(t, rec, "index")
+		if !strings.Contains(rec.Body.String(), "next checkpoint") {
+			t.Fatalf("the error does not say to wait for the next checkpoint: %s", rec.Body)
+		}
+	})
+	t.Run("fail/default-size-no-checkpoint", func(t *testing.T) {
+		s := MustOpenServer(t)
+		s.Audit.LatestCheckpointFn = func(ctx context.Context) (*zhengzhao.Checkpoint, error) {
+			return nil, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "no checkpoint yet")
+		}
+		rec := s.Do(t, request{method: "GET", path: "/v1/audit/proof?index=0"})
+		mustProblem(t, rec, http.StatusNotFound, zhengzhao.ENOTFOUND)
+		if !strings.Contains(rec.Body.String(), "POST /v1/audit/checkpoint") {
+			t.Fatalf("the error does not name the fix: %s", rec.Body)
+		}
+	})
 	t.Run("fail/beyond-tree", func(t *testing.T) {
 		s := MustOpenServer(t)
 		s.Audit.InclusionProofFn = func(ctx context.Context, index, size int64) (*zhengzhao.InclusionProof, error) {

@@ -273,8 +273,30 @@ func TestUpdateLicense(t *testing.T) {
 	t.Run("fail/decode", func(t *testing.T) {
 		s := MustOpenServer(t)
 		rec := s.Do(t, request{method: "PUT", path: "/v1/licenses/" + licenseID(1), token: issuerToken,
-			body: `{"type":"x","serial":"A1","holder":{"name":7}}`})
-		mustInvalid(t, rec, "type", "serial", "holder.name") // type and serial never change
+			body: `{"type":7,"signature":"x","holder":{"name":7}}`})
+		mustInvalid(t, rec, "type", "signature", "holder.name")
+	})
+	// The issue document sent back with changes is an update; its type and
+	// serial must be the license's, and the error names the one that differs.
+	t.Run("ok/issue-shape", func(t *testing.T) {
+		s := MustOpenServer(t)
+		s.Licenses.UpdateLicenseFn = func(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
+			if err := u.Validate(newLicenseType(), newLicense(1)); err != nil {
+				return nil, err
+			}
+			return newLicense(2), nil
+		}
+		current := newLicense(1)
+		body := `{"type":"` + current.Type + `","serial":"` + current.Serial + `",` + updateBody[1:]
+		mustJSON(t, s.Do(t, request{method: "PUT", path: "/v1/licenses/" + licenseID(1), token: issuerToken, body: body}), http.StatusOK, nil)
+		body = `{"type":"` + current.Type + `",` + updateBody[1:]
+		mustJSON(t, s.Do(t, request{method: "PUT", path: "/v1/licenses/" + licenseID(1), token: issuerToken, body: body}), http.StatusOK, nil)
+		body = `{"type":"11100000MB0143028R002","serial":"X9",` + updateBody[1:]
+		rec := s.Do(t, request{method: "PUT", path: "/v1/licenses/" + licenseID(1), token: issuerToken, body: body})
+		mustInvalid(t, rec, "type", "serial")
+		if !strings.Contains(rec.Body.String(), "cannot change (it is "+current.Type+")") {
+			t.Fatalf("the error does not say what the type is: %s", rec.Body)
+		}
 	})
 	t.Run("fail/holder-changes", func(t *testing.T) {
 		s := MustOpenServer(t)
