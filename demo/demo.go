@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -30,6 +29,7 @@ type Services interface {
 	zhengzhao.UnitService
 	zhengzhao.CatalogService
 	zhengzhao.LicenseService
+	zhengzhao.AggregationService
 }
 
 // UnitCredential is a demo unit with its API key.
@@ -102,46 +102,19 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 		}
 	}
 
-	// Build every request first (one goroutine owns rng), then issue them
-	// concurrently so that the store's group commit is exercised.
-	type job struct {
-		unit *zhengzhao.Unit
-		req  *zhengzhao.IssueRequest
+	// Build every request first, from the one random source, then bulk
+	// import them as the issuers' back catalogue (history.go).
+	reqs := make([]*zhengzhao.IssueRequest, o.Licenses)
+	for i := range reqs {
+		reqs[i] = Types[i%len(Types)].request(rng)
 	}
-	jobs := make([]job, o.Licenses)
-	for i := range jobs {
-		dt := Types[i%len(Types)]
-		jobs[i] = job{units[dt.Issuer], dt.request(rng)}
+	issued, err := importHistory(ctx, svc, units, reqs)
+	if err != nil {
+		return nil, err
 	}
-	issued := make([]*zhengzhao.License, len(jobs))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	next := make(chan int)
-	for range 8 {
-		wg.Go(func() {
-			for i := range next {
-				j := jobs[i]
-				uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: j.unit})
-				lic, err := svc.IssueLicense(uctx, j.req, "")
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = fmt.Errorf("issue %s: %w", j.req.Type, err)
-				}
-				issued[i] = lic
-				mu.Unlock()
-			}
-		})
-	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	// This month's new licenses, mostly aggregated on time.
+	if _, err := issueMonth(ctx, svc, units, o.Seed, time.Now()); err != nil {
+		return nil, err
 	}
 
 	// Give the demo some history: every 25th license gets a new version,

@@ -297,6 +297,17 @@ func TestSupervisionPages(t *testing.T) {
 	cookie := http.Header{"Cookie": {c.Name + "=" + c.Value}}
 	rec = s.Do(t, request{method: "GET", path: "/supervision?lang=zh", header: cookie})
 	body := rec.Body.String()
+	// Each figure says what it means: the on-time rule in the footnote
+	// and the tooltip, in Chinese and (with lang=en) in English.
+	for _, want := range []string{"指标说明", "发证日（issued_on）后第 1 个工作日", `href="#rule-1"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard lacks %q", want)
+		}
+	}
+	en := s.Do(t, request{method: "GET", path: "/supervision?lang=en", header: cookie}).Body.String()
+	if !strings.Contains(en, "What the figures mean") || !strings.Contains(en, "no later than the working day after their paper issue date") {
+		t.Errorf("the English dashboard does not explain the figures")
+	}
 	for _, want := range []string{"监管看板", "<svg", "83.3%", issuerUnit.Name, "obj-1", userUnit.Name, "format=pdf"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)

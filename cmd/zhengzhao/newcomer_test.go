@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,49 @@ func TestProofDefaultSize(t *testing.T) {
 	p := anon.do("GET", "/v1/audit/proof?index=0", nil).want(t, 200).json(t)
 	if p["size"] != cp["size"] || p["root_hash"] != cp["root_hash"] {
 		t.Fatalf("proof %v is not against the checkpoint %v", p, cp)
+	}
+}
+
+// TestDemoDashboardRates loads the demo and reads the supervision figures:
+// the back catalogue is imported (not counted as issuing), this month's
+// licenses are mostly on time, and the units differ, as in a real month.
+func TestDemoDashboardRates(t *testing.T) {
+	t.Setenv("ZHENGZHAO_ADMIN_TOKEN", testAdminToken)
+	m := NewMain()
+	m.Config.DataDir = t.TempDir()
+	m.Config.Addr = "127.0.0.1:0"
+	m.Config.Demo = true
+	m.Stdout = io.Discard
+	m.Logger = newLogger("text", io.Discard)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	admin := client{t, m.URL, testAdminToken}
+	var rep struct {
+		Totals struct {
+			Issued     int64   `json:"issued"`
+			OnTimeRate float64 `json:"on_time_rate"`
+		} `json:"totals"`
+		Units []struct {
+			Unit       struct{ Code string } `json:"unit"`
+			Issued     int64                 `json:"issued"`
+			OnTimeRate float64               `json:"on_time_rate"`
+		} `json:"units"`
+	}
+	if err := json.Unmarshal(admin.do("GET", "/v1/supervision", nil).want(t, 200).body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Totals.Issued == 0 || rep.Totals.OnTimeRate < 0.7 || rep.Totals.OnTimeRate > 0.97 {
+		t.Fatalf("demo totals: %d issued, on-time rate %.3f; want a realistic rate between 70 %% and 97 %%", rep.Totals.Issued, rep.Totals.OnTimeRate)
+	}
+	rates := map[float64]bool{}
+	for _, u := range rep.Units {
+		if u.Issued > 0 {
+			rates[u.OnTimeRate] = true
+		}
+	}
+	if len(rates) < 3 {
+		t.Fatalf("the issuing units' on-time rates %v do not differ as in a real month", rates)
 	}
 }
