@@ -33,9 +33,6 @@ type HolderConfig struct {
 	// BaseURL is the library's public URL without a trailing slash; it
 	// makes QR URLs absolute. Empty: taken from the request.
 	BaseURL string
-	// FontPath is a TrueType font with CJK glyphs for printable copies
-	// (e.g. LXGWWenKai-Regular.ttf); empty disables printing.
-	FontPath string
 }
 
 // OIDCConfig is the holder sign-in through an OpenID Connect provider (the

@@ -203,7 +203,7 @@ func (s *Server) handleLicensePage(w nethttp.ResponseWriter, r *nethttp.Request)
 		*zhengzhao.HolderLicense
 		Fields   []fieldRow
 		CanPrint bool
-	}{hl, faceFields(hl), s.holderCfg.FontPath != ""})
+	}{hl, faceFields(hl), true})
 }
 
 // showPage is the data of the 亮证 page.

@@ -20,10 +20,6 @@ func (s *Server) handlePrint(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if !requireSession(w, r) {
 		return
 	}
-	if s.holderCfg.FontPath == "" {
-		s.pageError(w, r, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "printing is not configured (no CJK font)"))
-		return
-	}
 	hl, err := s.holders.FindHolderLicense(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.pageError(w, r, err)
@@ -38,7 +34,7 @@ func (s *Server) handlePrint(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.pageError(w, r, err)
 		return
 	}
-	pdf, err := printLicense(s.holderCfg.FontPath, hl, faceFields(hl), p)
+	pdf, err := printLicense(s.font, hl, faceFields(hl), p)
 	if err != nil {
 		s.pageError(w, r, err)
 		return
@@ -50,13 +46,13 @@ func (s *Server) handlePrint(w nethttp.ResponseWriter, r *nethttp.Request) {
 }
 
 // printLicense lays out the A4 page.
-func printLicense(fontPath string, hl *zhengzhao.HolderLicense, fields []fieldRow, p *presentationResponse) ([]byte, error) {
+func printLicense(font []byte, hl *zhengzhao.HolderLicense, fields []fieldRow, p *presentationResponse) ([]byte, error) {
 	lic := hl.License
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: lic.TypeName + " " + lic.Number, Creator: "Zhengzhao"})
-	if err := pdf.AddTTFFont("cjk", fontPath); err != nil {
-		return nil, fmt.Errorf("print: font %s: %w", fontPath, err)
+	if err := pdf.AddTTFFontData("cjk", font); err != nil {
+		return nil, fmt.Errorf("print: font: %w", err)
 	}
 	pdf.AddPage()
 	const left, width = 60.0, 475.0

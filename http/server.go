@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/font"
 )
 
 // DefaultBodyLimit is the largest request body accepted when Config.BodyLimit
@@ -54,9 +55,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the build version reported by /healthz and /readyz.
 	Version string
-	// ReportFont is a TrueType font with CJK glyphs for PDF reports
-	// (report.DefaultFont); empty disables PDF reports.
-	ReportFont string
+	// Font is the TrueType font with CJK glyphs that printable copies and
+	// PDF reports embed (subset); nil means the font built into the binary
+	// (font.Subset).
+	Font []byte
 }
 
 // Server is the HTTP server of the API.
@@ -81,7 +83,7 @@ type Server struct {
 	logger    *slog.Logger
 	version   string
 
-	reportFont    string
+	font          []byte        // the CJK TrueType font of PDF documents
 	adminSessions adminSessions // the supervision pages' sign-in (supervision_pages.go)
 
 	handler  nethttp.Handler
@@ -107,7 +109,10 @@ func NewServer(c Config) *Server {
 		ready:       c.Ready,
 		logger:      c.Logger,
 		version:     c.Version,
-		reportFont:  c.ReportFont,
+		font:        c.Font,
+	}
+	if s.font == nil {
+		s.font = font.Subset()
 	}
 	if c.AdminToken != "" {
 		s.adminHash = sha256.Sum256([]byte(c.AdminToken))

@@ -413,11 +413,7 @@ func (s *Server) annualReport(w nethttp.ResponseWriter, r *nethttp.Request, fail
 		}
 		download(w, "text/csv; charset=utf-8", name+".csv", b.Bytes())
 	case "pdf":
-		if s.reportFont == "" {
-			fail(w, r, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "PDF reports are not configured (no CJK font)"))
-			return
-		}
-		if err := report.WriteAnnualPDF(&b, rep, s.reportFont); err != nil {
+		if err := report.WriteAnnualPDF(&b, rep, s.font); err != nil {
 			fail(w, r, err)
 			return
 		}

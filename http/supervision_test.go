@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +14,6 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 	zhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/mock"
-	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // supervisionServer is a test server with a mock supervision service.
@@ -24,12 +22,11 @@ type supervisionServer struct {
 	ov *mock.SupervisionService
 }
 
-func newSupervisionServer(t *testing.T, font string) *supervisionServer {
+func newSupervisionServer(t *testing.T) *supervisionServer {
 	t.Helper()
 	ov := &mock.SupervisionService{}
 	s := MustOpenServerConfig(t, func(c *zhttp.Config) {
 		c.Supervision = ov
-		c.ReportFont = font
 	})
 	return &supervisionServer{s, ov}
 }
@@ -88,7 +85,7 @@ func checkSchema(t *testing.T, rec interface{ Result() *http.Response }, body []
 }
 
 func TestSupervisionAPI(t *testing.T) {
-	s := newSupervisionServer(t, "")
+	s := newSupervisionServer(t)
 	var filed *zhengzhao.ObjectionRequest
 	s.ov.FileObjectionFn = func(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
 		if zhengzhao.ActorFromContext(ctx).Unit.Code != userUnit.Code {
@@ -188,7 +185,7 @@ func TestSupervisionAPI(t *testing.T) {
 		{"/v1/supervision/units-without-contacts", request{method: "GET", path: "/v1/supervision/units-without-contacts", token: adminToken}, 200},
 		{"/v1/supervision/units/{code}/report", request{method: "GET", path: "/v1/supervision/units/" + issuerUnit.Code + "/report?year=2025", token: adminToken}, 200},
 		{"/v1/supervision/units/{code}/report", request{method: "GET", path: "/v1/supervision/units/" + issuerUnit.Code + "/report?year=2025&format=csv", token: adminToken}, 200},
-		{"/v1/supervision/units/{code}/report", request{method: "GET", path: "/v1/supervision/units/" + issuerUnit.Code + "/report?format=pdf", token: adminToken}, 404},
+		{"/v1/supervision/units/{code}/report", request{method: "GET", path: "/v1/supervision/units/" + issuerUnit.Code + "/report?format=pdf", token: adminToken}, 200},
 		{"/v1/supervision/units/{code}/report", request{method: "GET", path: "/v1/supervision/units/" + issuerUnit.Code + "/report?year=x", token: adminToken}, 400},
 		{"/v1/supervision/checks", request{method: "POST", path: "/v1/supervision/checks", token: adminToken, body: `{"unit":"` + issuerUnit.Code + `","kind":"licenses","size":5}`}, 201},
 		{"/v1/supervision/checks", request{method: "GET", path: "/v1/supervision/checks?unit=" + issuerUnit.Code, token: adminToken}, 200},
@@ -219,7 +216,7 @@ func TestSupervisionAPI(t *testing.T) {
 }
 
 func TestCatalogCSVAndPage(t *testing.T) {
-	s := newSupervisionServer(t, "")
+	s := newSupervisionServer(t)
 	s.ov.PublicCatalogFn = func(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
 		return &zhengzhao.PublicCatalog{GeneratedAt: signedAt, Total: 1, Issuers: []zhengzhao.CatalogIssuer{{Issuer: zhengzhao.Party{Code: issuerUnit.Code, Name: issuerUnit.Name},
 			Levels: []zhengzhao.CatalogLevel{{Level: zhengzhao.LevelNational, Types: []zhengzhao.CatalogEntry{{Code: typeCode, Name: "营业执照<b>",
@@ -257,7 +254,7 @@ func signIn(t *testing.T, s *supervisionServer, token string) (*http.Cookie, int
 }
 
 func TestSupervisionPages(t *testing.T) {
-	s := newSupervisionServer(t, "")
+	s := newSupervisionServer(t)
 	s.ov.SuperviseFn = func(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 		if zhengzhao.ActorFromContext(ctx).Kind != zhengzhao.ActorAdmin {
 			t.Errorf("dashboard actor %+v", zhengzhao.ActorFromContext(ctx))
@@ -325,8 +322,8 @@ func TestSupervisionPages(t *testing.T) {
 		t.Fatalf("CSV download: %d %v", rec.Code, rec.Header())
 	}
 	rec = s.Do(t, request{method: "GET", path: "/supervision/units/" + issuerUnit.Code + "/report?format=pdf", header: cookie})
-	if rec.Code != 404 || !strings.Contains(rec.Header().Get("Content-Type"), "text/html") {
-		t.Fatalf("PDF without a font: %d %v", rec.Code, rec.Header())
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/pdf" {
+		t.Fatalf("PDF with the built-in font: %d %v", rec.Code, rec.Header())
 	}
 
 	rec = s.Do(t, request{method: "POST", path: "/supervision/logout", header: cookie})
@@ -340,17 +337,7 @@ func TestSupervisionPages(t *testing.T) {
 }
 
 func TestAnnualReportPDF(t *testing.T) {
-	font := os.Getenv("ZHENGZHAO_REPORT_FONT")
-	if font == "" {
-		font = report.DefaultFont
-	}
-	if _, err := os.Stat(font); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
-	s := newSupervisionServer(t, font)
+	s := newSupervisionServer(t)
 	s.ov.AnnualReportFn = func(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
 		if unit != issuerUnit.Code || year != 2025 {
 			t.Errorf("report of %s %d", unit, year)
@@ -365,7 +352,7 @@ func TestAnnualReportPDF(t *testing.T) {
 }
 
 func TestBarChartEscapes(t *testing.T) {
-	s := newSupervisionServer(t, "")
+	s := newSupervisionServer(t)
 	s.ov.SuperviseFn = func(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 		r := testReport()
 		r.Series[0].Period = `<script>x</script>`

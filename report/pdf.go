@@ -11,16 +11,16 @@ import (
 )
 
 // WriteAnnualPDF writes an annual report as an A4 PDF with the TrueType
-// font at fontPath embedded (subset). The font must have CJK and Latin
-// glyphs in glyf outlines, such as DefaultFont; CFF-based .ttc/.otf files
-// are rejected by gopdf.
-func WriteAnnualPDF(w io.Writer, r *zhengzhao.AnnualReport, fontPath string) error {
+// font embedded (subset). The font must have CJK and Latin glyphs in glyf
+// outlines, such as font.Subset or Debian's LXGWWenKai-Regular.ttf
+// (DefaultFont); CFF-based .ttc/.otf files are rejected by gopdf.
+func WriteAnnualPDF(w io.Writer, r *zhengzhao.AnnualReport, font []byte) error {
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf("%s %d 年度考核报告", r.Unit.Name, r.Year), Creator: "Zhengzhao",
 		CreationDate: r.GeneratedAt})
-	if err := pdf.AddTTFFont("cjk", fontPath); err != nil {
-		return fmt.Errorf("annual report: font %s: %w", fontPath, err)
+	if err := pdf.AddTTFFontData("cjk", font); err != nil {
+		return fmt.Errorf("annual report: font: %w", err)
 	}
 	const left, right, bottom = 56.0, 539.0, 790.0
 	pdf.AddPage()

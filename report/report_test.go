@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/font"
 	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
@@ -74,26 +75,11 @@ func TestCatalogCSV(t *testing.T) {
 	}
 }
 
-// fontPath returns the report font, skipping the test where it is not
-// installed unless CI requires it (scripts/test installs it).
-func fontPath(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("ZHENGZHAO_REPORT_FONT")
-	if p == "" {
-		p = report.DefaultFont
-	}
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("report font missing: %v (apt-get install fonts-lxgw-wenkai)", err)
-		}
-		t.Skipf("report font missing: %v", err)
-	}
-	return p
-}
-
+// TestAnnualPDF writes the report with the built-in font, so it runs on
+// any machine.
 func TestAnnualPDF(t *testing.T) {
 	var b bytes.Buffer
-	if err := report.WriteAnnualPDF(&b, annual(), fontPath(t)); err != nil {
+	if err := report.WriteAnnualPDF(&b, annual(), font.Subset()); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.HasPrefix(b.Bytes(), []byte("%PDF-")) || b.Len() > 2<<20 {
@@ -120,7 +106,7 @@ func TestAnnualPDF(t *testing.T) {
 }
 
 func TestAnnualPDFBadFont(t *testing.T) {
-	if err := report.WriteAnnualPDF(&bytes.Buffer{}, annual(), "/nonexistent.ttf"); err == nil {
-		t.Fatal("no error for a missing font")
+	if err := report.WriteAnnualPDF(&bytes.Buffer{}, annual(), []byte("not a font")); err == nil {
+		t.Fatal("no error for a bad font")
 	}
 }

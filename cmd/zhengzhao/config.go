@@ -7,7 +7,6 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/library"
-	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // Config is the server's configuration. Flags and environment variables
@@ -49,9 +48,10 @@ type Config struct {
 	// ObjectionWorkdays is how many working days an issuer has to answer
 	// an objection (Measures art. 23).
 	ObjectionWorkdays int
-	// ReportFont is the TrueType font of PDF reports; PDF reports are off
-	// when it cannot be read.
-	ReportFont string
+	// Font is the TrueType CJK font that printable copies and PDF reports
+	// embed; empty means the subset built into the binary (font.Subset).
+	// The server refuses to start when it cannot be used.
+	Font string
 	// Now is the library's clock; nil means time.Now. Tests move it to
 	// check deadlines.
 	Now func() time.Time
@@ -68,7 +68,6 @@ func DefaultConfig() Config {
 		LogFormat:          "text",
 		ObjectionWorkdays:  zhengzhao.DefaultObjectionWorkdays,
 		VerifyStatusTTL:    library.DefaultVerifyStatusTTL,
-		ReportFont:         report.DefaultFont,
 		Holder:             defaultHolderConfig(),
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"strings"
 	"time"
 
@@ -28,21 +27,12 @@ type HolderConfig struct {
 	// WebhookURL receives a POST for every delivery (SMS gateway, app
 	// push); WebhookSecret signs it (HMAC-SHA256).
 	WebhookURL, WebhookSecret string
-	// FontPath is a TrueType CJK font for printable copies.
-	FontPath string
 	// SecureCookies marks cookies Secure behind a TLS-terminating proxy.
 	SecureCookies bool
 }
 
-// defaultFont is where Debian's fonts-lxgw-wenkai puts its TrueType font.
-const defaultFont = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
-
 func defaultHolderConfig() HolderConfig {
-	font := ""
-	if _, err := os.Stat(defaultFont); err == nil {
-		font = defaultFont
-	}
-	return HolderConfig{TokenTTL: 60 * time.Second, SessionTTL: 12 * time.Hour, FontPath: font}
+	return HolderConfig{TokenTTL: 60 * time.Second, SessionTTL: 12 * time.Hour}
 }
 
 // addHolderFlags adds the holder area's flags; each has an environment
@@ -59,7 +49,6 @@ func addHolderFlags(f *pflag.FlagSet, c *HolderConfig) {
 	f.StringVar(&c.OIDCNameClaim, "oidc-name-claim", envOr("ZHENGZHAO_OIDC_NAME_CLAIM", "name"), "ID token claim with the holder's name")
 	f.StringVar(&c.WebhookURL, "notify-webhook", envOr("ZHENGZHAO_NOTIFY_WEBHOOK", ""), "URL that receives a POST for every delivery (env ZHENGZHAO_NOTIFY_WEBHOOK)")
 	f.StringVar(&c.WebhookSecret, "notify-webhook-secret", envOr("ZHENGZHAO_NOTIFY_WEBHOOK_SECRET", ""), "HMAC-SHA256 key of the webhook signature (env ZHENGZHAO_NOTIFY_WEBHOOK_SECRET)")
-	f.StringVar(&c.FontPath, "font", envOr("ZHENGZHAO_FONT", c.FontPath), "TrueType CJK font for printable copies (env ZHENGZHAO_FONT; Debian: fonts-lxgw-wenkai)")
 	f.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy)")
 }
 
@@ -77,7 +66,7 @@ func (m *Main) holderSetup(listenURL string) zzhttp.HolderConfig {
 	}
 	m.Library.SetHolderOptions(o)
 	hc := zzhttp.HolderConfig{Demo: m.Config.Demo, SessionTTL: c.SessionTTL, SecureCookies: c.SecureCookies,
-		BaseURL: base, FontPath: c.FontPath}
+		BaseURL: base}
 	if c.OIDCIssuer != "" {
 		hc.OIDC = &zzhttp.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
 			IDClaim: c.OIDCIDClaim, IDTypeClaim: c.OIDCIDTypeClaim, NameClaim: c.OIDCNameClaim}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUpdateWithIssueShape sends the issue document back with a change, as
@@ -93,5 +98,73 @@ func TestDemoDashboardRates(t *testing.T) {
 	}
 	if len(rates) < 3 {
 		t.Fatalf("the issuing units' on-time rates %v do not differ as in a real month", rates)
+	}
+}
+
+// TestPDFEmbedsBuiltInFont runs the server with no --font, as on a fresh
+// machine without Debian's font package, and checks with poppler's
+// pdffonts that the annual report and the printable copy embed the
+// built-in CJK font, and with pdftotext that the Chinese text comes back.
+func TestPDFEmbedsBuiltInFont(t *testing.T) {
+	for _, tool := range []string{"pdffonts", "pdftotext"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s missing (apt-get install poppler-utils)", tool)
+			}
+			t.Skipf("%s missing (apt-get install poppler-utils)", tool)
+		}
+	}
+	m := MustRunMain(t)
+	if m.Config.Font != "" {
+		t.Fatalf("the default font is %q, want the built-in one", m.Config.Font)
+	}
+	_, issuer, _ := setup(t, m)
+	issuer.do("POST", "/v1/licenses", issueBody()).want(t, 201)
+	year := time.Now().In(time.FixedZone("CST", 8*3600)).Format("2006")
+	pdf := issuer.do("GET", "/v1/supervision/units/"+issuerCode+"/report?format=pdf&year="+year, nil).want(t, 200)
+	path := filepath.Join(t.TempDir(), "report.pdf")
+	if err := os.WriteFile(path, pdf.body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fonts, err := exec.Command("pdffonts", path).Output()
+	if err != nil {
+		t.Fatalf("pdffonts: %v", err)
+	}
+	embedded := false
+	for _, line := range strings.Split(string(fonts), "\n") {
+		// name type [encoding] emb sub uni object ID
+		if f := strings.Fields(line); len(f) >= 8 && f[0] == "cjk" && strings.Contains(line, "CID TrueType") && f[len(f)-5] == "yes" {
+			embedded = true
+		}
+	}
+	if !embedded {
+		t.Fatalf("the built-in font is not embedded:\n%s", fonts)
+	}
+	text, err := exec.Command("pdftotext", path, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(text), "年度电子证照工作考核报告") || !strings.Contains(string(text), "上海市市场监督管理局") {
+		t.Fatalf("the Chinese text does not come back out:\n%s", text)
+	}
+}
+
+// TestFontFlag: one flag names the font, the old name still works, and a
+// font the PDF writer cannot use stops the server with the flag's name.
+func TestFontFlag(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.otf")
+	if err := os.WriteFile(bad, []byte("OTTO not a TrueType font"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--font", "--report-font"} {
+		cmd := newRootCommand()
+		var out bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&out)
+		cmd.SetArgs([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", flag, bad})
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), "--font") || !strings.Contains(err.Error(), "glyf") {
+			t.Fatalf("serve %s with a bad font: %v\n%s", flag, err, out.String())
+		}
 	}
 }

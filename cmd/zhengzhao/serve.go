@@ -20,6 +20,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/calendar"
 	"github.com/zhengzhao-project/zhengzhao/demo"
+	"github.com/zhengzhao-project/zhengzhao/font"
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
 	"github.com/zhengzhao-project/zhengzhao/postgres"
@@ -65,6 +66,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.Close()
 		}
 	}()
+	pdfFont, err := font.Load(c.Font)
+	if err != nil {
+		return fmt.Errorf("--font: %w (leave --font empty for the built-in font)", err)
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -101,7 +106,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Ready:      readiness(store),
 		Logger:     m.Logger,
 		Version:    version,
-		ReportFont: reportFont(c, m.Logger),
+		Font:       pdfFont,
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -360,6 +365,7 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&m.Config.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", m.Config.Origin), "audit log origin line of checkpoints")
 	f.StringVar(&m.Config.LogFormat, "log-format", m.Config.LogFormat, "log format: text or json")
 	addSupervisionFlags(f, &m.Config)
+	addFontFlags(f, &m.Config)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	addHolderFlags(f, &m.Config.Holder)
 	return cmd
