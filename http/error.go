@@ -42,12 +42,15 @@ type Problem struct {
 }
 
 // error renders err as a problem document. A forbidden answer to an
-// anonymous request becomes 401: the caller should first say who it is.
+// anonymous request becomes 401: the caller should first say who it is,
+// and the message says how.
 func (s *Server) error(w nethttp.ResponseWriter, r *nethttp.Request, err error) {
 	code := zhengzhao.ErrorCode(err)
 	message := zhengzhao.ErrorMessage(err)
-	if code == zhengzhao.EFORBIDDEN && zhengzhao.ActorFromContext(r.Context()).Kind == zhengzhao.ActorAnonymous {
-		code, message = zhengzhao.EUNAUTHENTICATED, "authentication required"
+	_, credential := r.Header["Authorization"]
+	if (code == zhengzhao.EFORBIDDEN || code == zhengzhao.EUNAUTHENTICATED) && !credential &&
+		zhengzhao.ActorFromContext(r.Context()).Kind == zhengzhao.ActorAnonymous {
+		code, message = zhengzhao.EUNAUTHENTICATED, msgNoCredential
 	}
 	s.problem(w, r, err, code, message)
 }

@@ -272,7 +272,7 @@ func (s *Server) endpoint(rt route) nethttp.Handler {
 	}
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if rt.auth && zhengzhao.ActorFromContext(r.Context()).Kind == zhengzhao.ActorAnonymous {
-			s.error(w, r, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required"))
+			s.error(w, r, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, msgNoCredential))
 			return
 		}
 		var fields []zhengzhao.FieldError
@@ -361,11 +361,14 @@ func (s *Server) authenticate(next nethttp.Handler) nethttp.Handler {
 
 // errInvalidToken is the answer to every credential that is not accepted.
 // It does not say why, so that it tells an attacker nothing.
-var errInvalidToken = &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: "invalid bearer token"}
+var errInvalidToken = &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: msgInvalidToken}
 
 func (s *Server) actor(ctx context.Context, header []string) (zhengzhao.Actor, error) {
 	if len(header) != 1 {
 		return zhengzhao.Actor{}, errInvalidToken
+	}
+	if strings.EqualFold(strings.TrimSpace(header[0]), "Bearer") {
+		return zhengzhao.Actor{}, &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: msgEmptyBearer}
 	}
 	scheme, token, ok := cutSpace(header[0])
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {

@@ -168,3 +168,25 @@ func TestFontFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestPortInUse: a second server on a taken port says what to do and
+// leaves no data directory behind.
+func TestPortInUse(t *testing.T) {
+	first := MustRunMain(t)
+	m := NewMain()
+	m.Config.DataDir = filepath.Join(t.TempDir(), "second")
+	m.Config.Addr = strings.TrimPrefix(first.URL, "http://")
+	m.Stdout = io.Discard
+	m.Logger = newLogger("text", io.Discard)
+	err := m.Run(context.Background())
+	if err == nil {
+		m.Close()
+		t.Fatal("a second server started on a taken port")
+	}
+	if !strings.Contains(err.Error(), "--addr") || !strings.Contains(err.Error(), "stop it") {
+		t.Fatalf("the error does not name the fix: %v", err)
+	}
+	if _, err := os.Stat(m.Config.DataDir); !os.IsNotExist(err) {
+		t.Fatalf("the failed start created its data directory: %v", err)
+	}
+}

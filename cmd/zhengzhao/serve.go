@@ -70,6 +70,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return fmt.Errorf("--font: %w (leave --font empty for the built-in font)", err)
 	}
+	// Listen first: a port in use stops the server before it creates a
+	// data directory, a CA or demo data.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another zhengzhao serve running? stop it, or choose another --addr)", c.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -92,10 +103,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Addr, err)
-	}
 	m.URL = "http://" + displayAddr(ln.Addr())
 	holderCfg := m.holderSetup(m.URL)
 	m.server = zzhttp.NewServer(zzhttp.Config{
@@ -119,7 +126,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 	m.served = make(chan error, 1)
-	go func() { m.served <- m.server.Serve(ln) }()
+	srv := m.server // Close may clear m.server before the goroutine runs
+	go func() { m.served <- srv.Serve(ln) }()
 	m.Logger.Info("serving", "url", m.URL, "data", c.DataDir, "db", storeName(c))
 	return nil
 }
@@ -274,7 +282,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		return err
 	}
 	if n > 0 {
-		fmt.Fprintln(m.Stdout, "the library is not empty: demo data not loaded")
+		fmt.Fprintln(m.Stdout, "the library is not empty: demo data not loaded (for the demo, use a fresh --data directory or --db database)")
 		return nil
 	}
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
