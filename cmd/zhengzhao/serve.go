@@ -265,6 +265,16 @@ func adminToken(c Config) (string, error) {
 	return t, nil
 }
 
+// demoTour is what to open in a browser after serve --demo (README, "What
+// to open").
+const demoTour = `  open in a browser (paths under the URL printed below):
+    /wallet                               holder wallet: 演示登录 demo sign-in, pick a holder; 亮证 shows the QR code
+    /v/…                                  the verifier: scan the 亮证 QR code, or follow the link under it
+    /supervision/login                    supervision dashboard: sign in with the admin token above
+    /supervision/matters/310115-SPJY-0002 a using unit's service matter and usage list
+    /catalog                              the public catalog of the issuing units
+`
+
 // loadDemo fills an empty library with the demo data set and prints the
 // credentials; on later starts it prints them again from the data dir.
 func (m *Main) loadDemo(ctx context.Context) error {
@@ -290,7 +300,7 @@ func (m *Main) loadDemo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
-	text := creds.String()
+	text := "admin token: " + m.AdminToken + "\n" + creds.String() + demoTour
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		return err
 	}
