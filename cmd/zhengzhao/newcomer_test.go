@@ -72,6 +72,10 @@ func TestDemoDashboardRates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
+	creds, err := os.ReadFile(m.Config.path("demo-credentials.txt"))
+	if err != nil || !strings.Contains(string(creds), "admin token: "+testAdminToken+"\n") {
+		t.Fatalf("demo-credentials.txt lacks the admin token (%v):\n%s", err, creds)
+	}
 	admin := client{t, m.URL, testAdminToken}
 	var rep struct {
 		Totals struct {
