@@ -223,6 +223,9 @@ func TestPresentationOverHTTP(t *testing.T) {
 	if _, err := exec.LookPath("pdftotext"); err == nil {
 		path := filepath.Join(t.TempDir(), "lic.pdf")
 		os.WriteFile(path, pdf.body, 0o600)
+		if _, err := exec.LookPath("pdffonts"); err == nil {
+			embedsCJKFont(t, path)
+		}
 		text, err := exec.Command("pdftotext", "-layout", path, "-").Output()
 		if err != nil {
 			t.Fatal(err)
