@@ -3,7 +3,10 @@
 // issuing, using and social units with valid unified social credit codes,
 // and a few hundred licenses held by people and companies with valid
 // identity numbers and Chinese names. The data are generated from a fixed
-// seed, so every demo library has the same holders and face fields.
+// seed, so every demo library has the same holders and face fields. The
+// history looks like a library's first month (history.go): the back
+// catalogue is bulk imported, and this month's licenses are issued mostly
+// on time, so that the supervision dashboard shows realistic rates.
 package demo
 
 import (
