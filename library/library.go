@@ -202,9 +202,9 @@ func requireUnitRole(ctx context.Context, r zhengzhao.Role) (*zhengzhao.Unit, er
 	case a.Kind == zhengzhao.ActorAnonymous || a.Kind == "":
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
 	case a.Kind != zhengzhao.ActorUnit || a.Unit == nil:
-		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "only a unit with the %s role may do this", r)
+		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "only a unit with the %s role may do this: send that unit's API key, not the administrator token", r)
 	case !a.Unit.HasRole(r):
-		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "unit %s does not have the %s role", a.Unit.Code, r)
+		return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "unit %s does not have the %s role: use the key of a unit with it (roles are given when the administrator creates the unit)", a.Unit.Code, r)
 	}
 	return a.Unit, nil
 }

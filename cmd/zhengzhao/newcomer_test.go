@@ -199,3 +199,15 @@ func embedsCJKFont(t *testing.T, path string) {
 	}
 	t.Fatalf("the CJK font is not embedded:\n%s", fonts)
 }
+
+// TestRoleErrorsNameTheFix: issuing with the administrator token, the
+// mistake a newcomer makes when a unit key came back empty, says to send
+// the unit's key.
+func TestRoleErrorsNameTheFix(t *testing.T) {
+	m := MustRunMain(t)
+	admin, _, _ := setup(t, m)
+	res := admin.do("POST", "/v1/licenses", issueBody()).want(t, 403)
+	if !strings.Contains(string(res.body), "issuer role") || !strings.Contains(string(res.body), "API key") {
+		t.Fatalf("the 403 does not name the role and the fix: %s", res.body)
+	}
+}
