@@ -189,13 +189,14 @@ func Changes(dir string, v note.Verifier, from int64) ([]zhengzhao.LostChange, e
 		return nil, err
 	}
 	var out []zhengzhao.LostChange
-	covered := int64(-1) // the end of the last file read that reaches from
+	seen := map[int64]bool{} // servers sharing a database publish overlapping ranges
+	covered := int64(-1)     // the end of the last file read that reaches from
 	for _, n := range names {
 		lo, hi, ok := parseRange(n)
 		if !ok || hi <= from || lo >= latest.Size {
 			continue
 		}
-		if covered >= 0 && lo != covered || covered < 0 && lo > from {
+		if covered >= 0 && lo > covered || covered < 0 && lo > from {
 			return nil, fmt.Errorf("published changes: entries %d to %d are not covered by any file in %s", max(covered, from), lo, filepath.Join(dir, "changes"))
 		}
 		b, err := os.ReadFile(filepath.Join(dir, "changes", n))
@@ -216,15 +217,17 @@ func Changes(dir string, v note.Verifier, from int64) ([]zhengzhao.LostChange, e
 			if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 				return nil, fmt.Errorf("published changes %s: line %d: %w", n, line+1, err)
 			}
-			if c.Index >= from {
+			if c.Index >= from && !seen[c.Index] {
+				seen[c.Index] = true
 				out = append(out, c)
 			}
 		}
-		covered = hi
+		covered = max(covered, hi)
 	}
 	if latest.Size > from && covered < latest.Size {
 		return nil, fmt.Errorf("published changes: entries %d to %d are not covered by any file in %s", max(covered, from), latest.Size, filepath.Join(dir, "changes"))
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Index < out[j].Index })
 	return out, nil
 }
 

@@ -52,6 +52,8 @@ type Config struct {
 	// ReportFont is the TrueType font of PDF reports; PDF reports are off
 	// when it cannot be read.
 	ReportFont string
+	// Recovery configures backups and published checkpoints (recovery.go).
+	Recovery RecoveryConfig
 	// Now is the library's clock; nil means time.Now. Tests move it to
 	// check deadlines.
 	Now func() time.Time
