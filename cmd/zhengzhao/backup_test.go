@@ -283,3 +283,36 @@ func b64(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// TestScheduledBackups: serve --backup-dir --backup-every --backup-keep
+// writes backups on its schedule, keeps only the newest, and the newest
+// restores.
+func TestScheduledBackups(t *testing.T) {
+	dir := t.TempDir()
+	m := runMainWith(t, t.TempDir(), func(c *Config) {
+		c.Recovery = RecoveryConfig{BackupDir: dir, BackupEvery: 100 * time.Millisecond, BackupKeep: 2}
+	})
+	_, issuer, _ := setup(t, m)
+	list := func() []string {
+		ms, _ := filepath.Glob(filepath.Join(dir, "zhengzhao-*.backup"))
+		return ms
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 0; len(list()) < 2 || i < 6; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("scheduled backups: %v", list())
+		}
+		body := issueBody()
+		body["number"] = fmt.Sprintf("N%d", i)
+		issuer.do("POST", "/v1/licenses", body).want(t, 201)
+		time.Sleep(100 * time.Millisecond)
+	}
+	m.Close()
+	got := list()
+	if len(got) != 2 {
+		t.Fatalf("kept %d backups, want 2: %v", len(got), got)
+	}
+	if out, err := runCmd("restore", "--from", got[len(got)-1], "--data", filepath.Join(t.TempDir(), "r")); err != nil {
+		t.Fatalf("restore of the newest scheduled backup: %v\n%s", err, out)
+	}
+}

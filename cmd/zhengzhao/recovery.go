@@ -373,7 +373,7 @@ func acceptRestoreLoss(ctx context.Context, w io.Writer, c Config, dir string) e
 	if err != nil {
 		return err
 	}
-	last := int64(-1)
+	last := st.size // publish from the restored log's end, over what was archived
 	signer, _, err := auditlog.LoadOrCreateLogKey(c.path("log.key"), c.Origin)
 	if err != nil {
 		return err
