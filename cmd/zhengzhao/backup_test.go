@@ -30,6 +30,9 @@ func runMainWith(t *testing.T, dir string, edit func(*Config)) *Main {
 	}
 	m.Stdout = io.Discard
 	m.Logger = newLogger("text", io.Discard)
+	if os.Getenv("ZHENGZHAO_TEST_LOG") != "" {
+		m.Logger = newLogger("text", os.Stderr)
+	}
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/ledger"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/postgres"
 )
 
 // RecoveryConfig configures scheduled backups and the checkpoints
@@ -36,12 +37,19 @@ type RecoveryConfig struct {
 	// changes it covers (package ledger); at start the library compares
 	// its log with the newest one there and refuses writes when behind.
 	CheckpointDir string
+	// DBReplica is the URL of a PostgreSQL hot standby that serves the
+	// reads of anonymous callers (verification, public catalog, proofs)
+	// while its lag is within ReplicaMaxLag (postgres.Replicated).
+	DBReplica     string
+	ReplicaMaxLag time.Duration
 }
 
 func addRecoveryFlags(f *pflag.FlagSet, c *RecoveryConfig) {
 	f.StringVar(&c.BackupDir, "backup-dir", envOr("ZHENGZHAO_BACKUP_DIR", ""), "directory for scheduled backups of the embedded database (off if empty)")
 	f.DurationVar(&c.BackupEvery, "backup-every", time.Hour, "interval of scheduled backups")
 	f.IntVar(&c.BackupKeep, "backup-keep", 48, "how many scheduled backups to keep")
+	f.StringVar(&c.DBReplica, "db-replica", envOr("ZHENGZHAO_DB_REPLICA", ""), "PostgreSQL URL of a hot standby for public reads (verify, catalog, proofs) that may be stale by --db-replica-max-lag")
+	f.DurationVar(&c.ReplicaMaxLag, "db-replica-max-lag", 2*time.Second, "the most a read sent to --db-replica may lag behind the primary; beyond it reads go to the primary")
 	f.StringVar(&c.CheckpointDir, "checkpoint-dir", envOr("ZHENGZHAO_CHECKPOINT_DIR", ""), "directory outside the database where signed checkpoints and the license changes they cover are published; a library behind it refuses writes")
 }
 
@@ -393,4 +401,27 @@ func acceptRestoreLoss(ctx context.Context, w io.Writer, c Config, dir string) e
 	}
 	fmt.Fprintf(w, "the superseded published files are kept in %s; a new checkpoint is published; writes are allowed again\n", archived)
 	return nil
+}
+
+// withReplica wraps a PostgreSQL store so that public reads go to the
+// configured hot standby.
+func withReplica(ctx context.Context, c Config, store zhengzhao.Store, log *slog.Logger) (zhengzhao.Store, error) {
+	if c.Recovery.DBReplica == "" {
+		return store, nil
+	}
+	primary, ok := store.(*postgres.Store)
+	if !ok || !isPostgres(c.Recovery.DBReplica) {
+		store.Close()
+		return nil, errors.New("--db-replica needs --db: a PostgreSQL primary and a postgres:// URL of its standby")
+	}
+	replica, err := postgres.Open(ctx, c.Recovery.DBReplica, postgres.WithLogger(log), postgres.AsReplica())
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("open PostgreSQL replica %s: %w", redactDSN(c.Recovery.DBReplica), err)
+	}
+	maxLag := c.Recovery.ReplicaMaxLag
+	if maxLag <= 0 {
+		maxLag = 2 * time.Second
+	}
+	return postgres.NewReplicated(primary, replica, maxLag, log), nil
 }

@@ -73,6 +73,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if store, err = withReplica(ctx, c, store, m.Logger); err != nil {
+		return err
+	}
 	m.Store = store
 	if store, m.refusing, err = guardPublished(ctx, c, store, m.Logger); err != nil {
 		return err
