@@ -183,6 +183,10 @@ func Extract(r io.Reader, dir, vkey string) (*Manifest, error) {
 	if manifest == nil {
 		return nil, fmt.Errorf("%w: no manifest (the archive is truncated)", ErrCorrupt)
 	}
+	// Read to the gzip trailer, whose CRC and length cover every byte.
+	if _, err := io.Copy(io.Discard, gz); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
 	if vkey == "" {
 		b, err := os.ReadFile(filepath.Join(dir, "log.key.pub"))
 		if err != nil {

@@ -241,6 +241,7 @@ func TestRestoreRefusesDamagedBackup(t *testing.T) {
 		"one byte changed near the end":  func(b []byte) []byte { b[len(b)-40] ^= 0x80; return b },
 		"one byte changed at the start":  func(b []byte) []byte { b[20] ^= 0x01; return b },
 		"truncated by 100 bytes":         func(b []byte) []byte { return b[:len(b)-100] },
+		"truncated by 1 byte":            func(b []byte) []byte { return b[:len(b)-1] },
 		"truncated to half":              func(b []byte) []byte { return b[:len(b)/2] },
 	}
 	for name, f := range damage {
