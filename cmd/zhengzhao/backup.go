@@ -32,9 +32,11 @@ SQLite database, taken with VACUUM INTO while servers keep reading and
 writing it, with the files a restore needs (CA, master key, audit log keys,
 admin token) and a manifest of their SHA-256 sums, the checkpoint the
 snapshot contains and the configuration, signed with the audit log key.
-The archive holds the master key and the CA key unencrypted: keep it where
-the data directory itself may be kept. For PostgreSQL use WAL archiving
-and pg_basebackup (docs/operations.md).`,
+With --encrypt-to (age X25519 recipients, "age1…") the whole archive is
+encrypted with age; restore then needs --identity. Without it the archive
+holds the master key and the CA key unencrypted: keep it where the data
+directory itself may be kept. For PostgreSQL use WAL archiving and
+pg_basebackup (docs/operations.md).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -54,6 +56,7 @@ and pg_basebackup (docs/operations.md).`,
 	f.StringVar(&c.CACert, "ca-cert", envOr("ZHENGZHAO_CA_CERT", ""), "PEM file of the CA certificate, if not in the data directory")
 	f.StringVar(&c.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", c.Origin), "audit log origin, recorded in the manifest")
 	f.StringVar(&out, "out", "", "archive file to write (must not exist)")
+	f.StringSliceVar(&c.Recovery.BackupRecipients, "encrypt-to", nil, "encrypt the archive with age to these recipients (age1…; repeat or comma-separate)")
 	return cmd
 }
 
@@ -149,7 +152,19 @@ func takeBackup(ctx context.Context, c Config, out string) (*backup.Manifest, er
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	written, err := backup.Write(f, tmp, names, m, signer)
+	var w io.Writer = f
+	var enc io.WriteCloser
+	if len(c.Recovery.BackupRecipients) > 0 {
+		if enc, err = backup.Encrypt(f, c.Recovery.BackupRecipients); err != nil {
+			f.Close()
+			return nil, err
+		}
+		w = enc
+	}
+	written, err := backup.Write(w, tmp, names, m, signer)
+	if err == nil && enc != nil {
+		err = enc.Close()
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -222,7 +237,7 @@ func syncDir(dir string) {
 
 func newRestoreCommand() *cobra.Command {
 	c := DefaultConfig()
-	var from, logKey, checkpointDir string
+	var from, logKey, checkpointDir, identity string
 	var acceptLoss bool
 	cmd := &cobra.Command{
 		Use:   "restore",
@@ -257,7 +272,7 @@ Run it with the servers stopped.`,
 			if from == "" {
 				return errors.New("--from is required: the backup archive to restore")
 			}
-			return restoreBackup(cmd.Context(), cmd.OutOrStdout(), c, from, logKey, checkpointDir)
+			return restoreBackup(cmd.Context(), cmd.OutOrStdout(), c, from, logKey, checkpointDir, identity)
 		},
 	}
 	f := cmd.Flags()
@@ -267,13 +282,14 @@ Run it with the servers stopped.`,
 	f.StringVar(&c.Origin, "origin", envOr("ZHENGZHAO_ORIGIN", c.Origin), "audit log origin (with --accept-loss)")
 	f.StringVar(&logKey, "log-key", "", "audit log verifier key the manifest must be signed with (default: the archive's log.key.pub)")
 	f.StringVar(&checkpointDir, "checkpoint-dir", envOr("ZHENGZHAO_CHECKPOINT_DIR", ""), "directory of the published checkpoints (serve --checkpoint-dir)")
+	f.StringVar(&identity, "identity", "", "age identity file that decrypts an encrypted backup")
 	f.BoolVar(&acceptLoss, "accept-loss", false, "accept, on the record, that the restored library lost what the published checkpoints cover beyond it")
 	cmd.MarkFlagRequired("data")
 	return cmd
 }
 
 // restoreBackup extracts and checks the archive, then moves it into place.
-func restoreBackup(ctx context.Context, w io.Writer, c Config, from, logKey, checkpointDir string) error {
+func restoreBackup(ctx context.Context, w io.Writer, c Config, from, logKey, checkpointDir, identity string) error {
 	target := filepath.Clean(c.DataDir)
 	if es, err := os.ReadDir(target); err == nil && len(es) > 0 {
 		return fmt.Errorf("restore: %s is not empty; restore into an empty or new directory", target)
@@ -301,7 +317,11 @@ func restoreBackup(ctx context.Context, w io.Writer, c Config, from, logKey, che
 		return fmt.Errorf("restore: %w", err)
 	}
 	defer os.RemoveAll(stage) // gone after the rename below
-	m, err := backup.Extract(in, stage, vkey)
+	plain, err := backup.Open(in, identity)
+	if err != nil {
+		return fmt.Errorf("restore %s: %w; %s is untouched", from, err, target)
+	}
+	m, err := backup.Extract(plain, stage, vkey)
 	if err != nil {
 		return fmt.Errorf("restore %s: %w; %s is untouched", from, err, target)
 	}

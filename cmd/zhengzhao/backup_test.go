@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
@@ -318,5 +321,44 @@ func TestScheduledBackups(t *testing.T) {
 	}
 	if out, err := runCmd("restore", "--from", got[len(got)-1], "--data", filepath.Join(t.TempDir(), "r")); err != nil {
 		t.Fatalf("restore of the newest scheduled backup: %v\n%s", err, out)
+	}
+}
+
+// TestEncryptedBackup: backup --encrypt-to writes an age-encrypted
+// archive (no member name or key readable in it); restore refuses it
+// without --identity, restores it with the identity, and refuses it with
+// one byte changed.
+func TestEncryptedBackup(t *testing.T) {
+	data := t.TempDir()
+	m := runMainWith(t, data, nil)
+	admin, issuer, _ := setup(t, m)
+	issuer.do("POST", "/v1/licenses", issueBody()).want(t, 201)
+	admin.do("POST", "/v1/audit/checkpoint", nil).want(t, 200)
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idFile := filepath.Join(t.TempDir(), "backup.key")
+	os.WriteFile(idFile, []byte(id.String()+"\n"), 0o600)
+	archive := filepath.Join(t.TempDir(), "zz.backup.age")
+	if out, err := runCmd("backup", "--data", data, "--out", archive, "--encrypt-to", id.Recipient().String()); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(archive)
+	master, _ := os.ReadFile(filepath.Join(data, "master.key"))
+	if bytes.Contains(b, []byte("MANIFEST")) || bytes.Contains(b, []byte("master.key")) || bytes.Contains(b, master) {
+		t.Fatal("the encrypted archive shows its contents")
+	}
+	if _, err := runCmd("restore", "--from", archive, "--data", filepath.Join(t.TempDir(), "r")); err == nil || !strings.Contains(err.Error(), "encrypted") {
+		t.Errorf("restore without --identity: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.age")
+	b[len(b)/2] ^= 1
+	os.WriteFile(bad, b, 0o600)
+	if _, err := runCmd("restore", "--from", bad, "--data", filepath.Join(t.TempDir(), "r"), "--identity", idFile); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("restore of a damaged encrypted archive: %v", err)
+	}
+	if out, err := runCmd("restore", "--from", archive, "--data", filepath.Join(t.TempDir(), "r"), "--identity", idFile); err != nil {
+		t.Fatalf("restore with the identity: %v\n%s", err, out)
 	}
 }

@@ -33,6 +33,9 @@ type RecoveryConfig struct {
 	BackupEvery time.Duration
 	// BackupKeep is how many scheduled backups to keep (the newest).
 	BackupKeep int
+	// BackupRecipients, if any, are the age recipients (age1…) that
+	// scheduled and command-line backups are encrypted to.
+	BackupRecipients []string
 	// CheckpointDir receives every signed checkpoint and the license
 	// changes it covers (package ledger); at start the library compares
 	// its log with the newest one there and refuses writes when behind.
@@ -48,6 +51,7 @@ func addRecoveryFlags(f *pflag.FlagSet, c *RecoveryConfig) {
 	f.StringVar(&c.BackupDir, "backup-dir", envOr("ZHENGZHAO_BACKUP_DIR", ""), "directory for scheduled backups of the embedded database (off if empty)")
 	f.DurationVar(&c.BackupEvery, "backup-every", time.Hour, "interval of scheduled backups")
 	f.IntVar(&c.BackupKeep, "backup-keep", 48, "how many scheduled backups to keep")
+	f.StringSliceVar(&c.BackupRecipients, "backup-encrypt-to", nil, "encrypt scheduled backups with age to these recipients (age1…)")
 	f.StringVar(&c.DBReplica, "db-replica", envOr("ZHENGZHAO_DB_REPLICA", ""), "PostgreSQL URL of a hot standby for public reads (verify, catalog, proofs) that may be stale by --db-replica-max-lag")
 	f.DurationVar(&c.ReplicaMaxLag, "db-replica-max-lag", 2*time.Second, "the most a read sent to --db-replica may lag behind the primary; beyond it reads go to the primary")
 	f.StringVar(&c.CheckpointDir, "checkpoint-dir", envOr("ZHENGZHAO_CHECKPOINT_DIR", ""), "directory outside the database where signed checkpoints and the license changes they cover are published; a library behind it refuses writes")
