@@ -3,6 +3,7 @@ module github.com/zhengzhao-project/zhengzhao
 go 1.26.8
 
 require (
+	filippo.io/age v1.2.1
 	github.com/6tail/lunar-go v1.4.7
 	github.com/chromedp/chromedp v0.23.1
 	github.com/coreos/go-oidc/v3 v3.21.0

@@ -80,6 +80,9 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 				rec, err := tx.FindIdempotencyRecord(unit.Code, idempotencyKey)
 				switch {
 				case err == nil:
+					if err := lostIssue(rec); err != nil {
+						return err
+					}
 					if !bytes.Equal(rec.RequestHash, reqHash) {
 						return idempotencyMismatch()
 					}
@@ -107,8 +110,12 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 			if err := l.deliver(tx, zhengzhao.DeliveryIssued, lic, ""); err != nil { // art. 9
 				return err
 			}
+			details := map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder), "issued_on": lic.IssuedOn}
+			if idempotencyKey != "" {
+				details["idempotency_key"] = idempotencyKey // published beside checkpoints (package ledger)
+			}
 			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
-				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder), "issued_on": lic.IssuedOn}})
+				Subject: typ.Code, Details: details})
 		})
 		switch {
 		case errors.Is(err, errSerialTaken) && r.Serial == "" && attempt < 3:
@@ -165,6 +172,9 @@ func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) 
 		if zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND {
 			return nil
 		} else if err != nil {
+			return err
+		}
+		if err := lostIssue(rec); err != nil {
 			return err
 		}
 		if !bytes.Equal(rec.RequestHash, reqHash) {

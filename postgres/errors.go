@@ -111,7 +111,8 @@ func connLost(err error) bool {
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed):
+		errors.Is(err, syscall.EPIPE), errors.Is(err, net.ErrClosed),
+		errors.Is(err, pgconn.ErrConnClosed): // e.g. COMMIT on a connection the server's crash closed
 		return true
 	}
 	// pgconn marks errors that happened before anything reached the

@@ -104,6 +104,7 @@ type options struct {
 	log      *slog.Logger
 	schema   string
 	maxBatch int
+	replica  bool // a read-only standby: no migrations (replica.go)
 }
 
 // WithNow sets the clock the store takes transaction times from
@@ -173,6 +174,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
 	s := &Store{pool: pool, schema: o.schema, now: o.now, log: o.log}
+	if o.replica {
+		s.committer = groupcommit.New(s.begin, groupcommit.Options{MaxBatch: o.maxBatch, Logger: o.log})
+		return s, nil
+	}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -52,6 +52,8 @@ type Config struct {
 	// embed; empty means the subset built into the binary (font.Subset).
 	// The server refuses to start when it cannot be used.
 	Font string
+	// Recovery configures backups and published checkpoints (recovery.go).
+	Recovery RecoveryConfig
 	// Now is the library's clock; nil means time.Now. Tests move it to
 	// check deadlines.
 	Now func() time.Time

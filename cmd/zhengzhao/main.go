@@ -42,7 +42,7 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newMigrateCommand(), newCopyCommand(), newVerifyCommand(), newAuditCommand(), newImportCommand(), newReconcileCommand(), newIncrementCommand(), newOutageCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newMigrateCommand(), newCopyCommand(), newVerifyCommand(), newAuditCommand(), newCheckCommand(), newBackupCommand(), newRestoreCommand(), newImportCommand(), newReconcileCommand(), newIncrementCommand(), newOutageCommand(), newVersionCommand())
 	return root
 }
 

@@ -43,9 +43,10 @@ type Main struct {
 	AdminToken string
 	URL        string
 
-	server *zzhttp.Server
-	cancel context.CancelFunc
-	served chan error
+	server   *zzhttp.Server
+	refusing bool // behind the published checkpoints (recovery.go)
+	cancel   context.CancelFunc
+	served   chan error
 }
 
 // NewMain returns a Main with the default configuration.
@@ -88,7 +89,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if store, err = withReplica(ctx, c, store, m.Logger); err != nil {
+		return err
+	}
 	m.Store = store
+	if store, m.refusing, err = guardPublished(ctx, c, store, m.Logger); err != nil {
+		return err
+	}
 	lib, err := openLibrary(c, store, m.Logger)
 	if err != nil {
 		return err
@@ -119,6 +126,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.cancel = cancel
 	go lib.RunCheckpointer(bg, c.CheckpointInterval)
 	go lib.RunNotifier(bg, 5*time.Second)
+	if err := m.startRecovery(bg); err != nil {
+		cancel()
+		return err
+	}
 	if c.DebugAddr != "" {
 		if err := m.serveDebug(bg, c.DebugAddr); err != nil {
 			cancel()
@@ -386,5 +397,6 @@ func newServeCommand() *cobra.Command {
 	addFontFlags(f, &m.Config)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	addHolderFlags(f, &m.Config.Holder)
+	addRecoveryFlags(f, &m.Config.Recovery)
 	return cmd
 }
