@@ -229,7 +229,7 @@ type importItem struct {
 	lic      *zhengzhao.License
 	base     string
 	keyField string // the column that gave the license its identity
-	digest   string
+	v        *version // lic, signed
 	findings []*zhengzhao.ImportProblem
 }
 
@@ -329,14 +329,14 @@ func (imp *importRun) signAll(items []*importItem) error {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(items); i += workers {
-				d, err := imp.lib.signLicense(imp.signer, items[i].lic)
+				v, err := imp.lib.signVersion(imp.signer, items[i].lic)
 				if err != nil {
 					mu.Lock()
 					first = cmpErr(first, err)
 					mu.Unlock()
 					return
 				}
-				items[i].digest = d
+				items[i].v = v
 			}
 		})
 	}
@@ -419,17 +419,11 @@ func (imp *importRun) item(row *importer.Row) (*importItem, []*zhengzhao.ImportP
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	licID := rec.ID
-	if licID == "" {
-		licID = id.String()
+	lic := newLicense(imp.typ, zhengzhao.Party{Code: imp.unit.Code, Name: imp.unit.Name}, id, "", issueContent(&rec.Request))
+	if rec.ID != "" {
+		lic.ID = rec.ID // as the issuer gave it, a wrong check character and all
 	}
-	r := &rec.Request
-	lic := &zhengzhao.License{
-		ID: licID, Type: imp.typ.Code, TypeName: imp.typ.Name, Version: id.VersionString(), Serial: id.Serial,
-		Number: r.Number, Issuer: zhengzhao.Party{Code: imp.unit.Code, Name: imp.unit.Name}, Holder: r.Holder,
-		IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields),
-		Provenance: prov, Status: zhengzhao.StatusValid,
-	}
+	lic.Provenance = prov
 	for _, f := range it.findings {
 		lic.Quality = append(lic.Quality, zhengzhao.QualityFinding{Field: f.Field, Code: zhengzhao.FindingWrongCheckChar, Message: f.Reason})
 	}
@@ -458,8 +452,8 @@ func (imp *importRun) commit(job *zhengzhao.ImportJob, b *importBatch) error {
 				taken[base] = 0
 			}
 			problems := append([]*zhengzhao.ImportProblem(nil), b.problems...)
-			ls := make([]*zhengzhao.License, 0, len(b.items))
-			es := make([]*zhengzhao.AuditEntry, 0, len(b.items))
+			vs := make([]*version, 0, len(b.items))
+			paths := make([]map[string]string, 0, len(b.items))
 			var dups, findings int64
 			for _, it := range b.items {
 				if prev, ok := taken[it.base]; ok {
@@ -472,30 +466,27 @@ func (imp *importRun) commit(job *zhengzhao.ImportJob, b *importBatch) error {
 					continue
 				}
 				taken[it.base] = it.row
-				ls = append(ls, it.lic)
-				details := map[string]string{"digest": it.digest, "kid": imp.signer.KeyID(), "holder": holderRef(it.lic.Holder),
-					"job": job.ID, "row": fmt.Sprint(it.row), "provenance": it.lic.Provenance}
+				path := map[string]string{"job": job.ID, "row": fmt.Sprint(it.row), "provenance": it.lic.Provenance}
 				if len(it.findings) > 0 {
-					details["finding"] = zhengzhao.FindingWrongCheckChar
+					path["finding"] = zhengzhao.FindingWrongCheckChar
 					findings++
 					problems = append(problems, it.findings...)
 				}
-				es = append(es, &zhengzhao.AuditEntry{Actor: imp.actor, Action: zhengzhao.ActionLicenseImport, License: it.lic.ID,
-					LicenseBase: it.base, Subject: imp.typ.Code, Details: details})
+				vs, paths = append(vs, it.v), append(paths, path)
 			}
 			// Report lines in row order, as the file has them.
 			sortProblems(problems)
 			for _, p := range problems {
 				p.Job = job.ID
 			}
-			if err := tx.ImportLicenses(ls, es); err != nil {
+			if err := commitImport(imp.ctx, tx, imp.actor, vs, paths); err != nil {
 				return err
 			}
 			if err := tx.CreateImportProblems(problems); err != nil {
 				return err
 			}
 			next.Rows = b.lastRow
-			next.Imported += int64(len(ls))
+			next.Imported += int64(len(vs))
 			next.Findings += findings
 			next.Duplicates += dups
 			next.Rejected += b.rejected

@@ -57,19 +57,14 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		return nil, err
 	}
 
+	issuer := zhengzhao.Party{Code: unit.Code, Name: unit.Name}
 	for attempt := 0; ; attempt++ {
 		serial := r.Serial
 		if serial == "" {
 			serial = newSerial(l.now())
 		}
 		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: unit.Code, Serial: serial, Version: 1}
-		lic := &zhengzhao.License{
-			ID: id.String(), Type: typ.Code, TypeName: typ.Name, Version: id.VersionString(), Serial: serial,
-			Number: r.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: r.Holder,
-			IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields),
-			Status: zhengzhao.StatusValid,
-		}
-		digest, err := l.signLicense(s, lic)
+		v, err := l.signVersion(s, newLicense(typ, issuer, id, "", issueContent(r)))
 		if err != nil {
 			return nil, err
 		}
@@ -89,26 +84,14 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 					return err
 				}
 			}
-			// Every version chain starts at 001, so the store's uniqueness
-			// of type, issuer, serial and version tells a taken serial.
-			base := id.Base()
-			if err := tx.CreateLicense(lic); err != nil {
-				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-					return errSerialTaken
-				}
+			if err := l.commitIssue(ctx, tx, v, nil); err != nil {
 				return err
 			}
-			if idempotencyKey != "" {
-				if err := tx.CreateIdempotencyRecord(&zhengzhao.IdempotencyRecord{Unit: unit.Code, Key: idempotencyKey,
-					RequestHash: reqHash, LicenseID: lic.ID, CreatedAt: tx.Now()}); err != nil {
-					return err
-				}
+			if idempotencyKey == "" {
+				return nil
 			}
-			if err := l.deliver(tx, zhengzhao.DeliveryIssued, lic, ""); err != nil { // art. 9
-				return err
-			}
-			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
-				Subject: typ.Code, Details: map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder), "issued_on": lic.IssuedOn}})
+			return tx.CreateIdempotencyRecord(&zhengzhao.IdempotencyRecord{Unit: unit.Code, Key: idempotencyKey,
+				RequestHash: reqHash, LicenseID: v.lic.ID, CreatedAt: tx.Now()})
 		})
 		switch {
 		case errors.Is(err, errSerialTaken) && r.Serial == "" && attempt < 3:
@@ -121,7 +104,7 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		case replayed != nil:
 			return replayed, nil
 		}
-		return lic, nil
+		return v.lic, nil
 	}
 }
 
@@ -316,25 +299,16 @@ func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.Lic
 	if err != nil {
 		return nil, err
 	}
-	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error { return l.commitUpdate(ctx, tx, id, p) })
+	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error { return l.updateCurrent(ctx, tx, id, p) })
 	if err != nil {
 		return nil, fmt.Errorf("update license %s: %w", id, err)
 	}
 	return p.lic, nil
 }
 
-// preparedUpdate is the next version of a license, signed, waiting to be
-// stored by commitUpdate.
-type preparedUpdate struct {
-	lic    *zhengzhao.License
-	digest string
-	kid    string
-	old    string
-}
-
 // prepareUpdate checks an update of license id by the acting issuer and
 // signs the next version outside any transaction (signing is slow).
-func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*preparedUpdate, error) {
+func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*version, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -356,54 +330,27 @@ func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.Lic
 	if err := u.Validate(typ, old); err != nil {
 		return nil, err
 	}
-	oid, err := zhengzhao.ParseLicenseID(old.ID)
-	if err != nil {
-		return nil, fmt.Errorf("stored license %s: %w", old.ID, err)
-	}
-	if oid.Version >= 999 {
+	lic, err := nextLicense(typ, zhengzhao.Party{Code: unit.Code, Name: unit.Name}, old, u)
+	if errors.Is(err, errLastVersion) {
 		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s has reached version 999", id)
+	} else if err != nil {
+		return nil, err
 	}
-	nid := oid
-	nid.Version++
 	s, err := l.signer(ctx, unit.Code)
 	if err != nil {
 		return nil, err
 	}
-	lic := &zhengzhao.License{
-		ID: nid.String(), Type: old.Type, TypeName: typ.Name, Version: nid.VersionString(), Serial: old.Serial,
-		Number: u.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: u.Holder,
-		IssuedOn: u.IssuedOn, ValidFrom: u.ValidFrom, ValidUntil: u.ValidUntil, Fields: fieldsOrEmpty(u.Fields),
-		Supersedes: old.ID, Status: zhengzhao.StatusValid,
-	}
-	digest, err := l.signLicense(s, lic)
-	if err != nil {
-		return nil, err
-	}
-	return &preparedUpdate{lic: lic, digest: digest, kid: s.KeyID(), old: old.ID}, nil
+	return l.signVersion(s, lic)
 }
 
-// commitUpdate stores a prepared version of license id in tx, supersedes
-// the current version and writes the audit entry.
-func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, id string, p *preparedUpdate) error {
+// updateCurrent commits version v prepared by prepareUpdate as the next
+// version of license id in tx, provided id is still current.
+func (l *Library) updateCurrent(ctx context.Context, tx zhengzhao.Tx, id string, v *version) error {
 	cur, err := current(ctx, tx, id) // it may have changed since prepareUpdate
 	if err != nil {
 		return err
 	}
-	if err := tx.CreateLicense(p.lic); err != nil {
-		if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", id)
-		}
-		return err
-	}
-	cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, p.lic.ID
-	if err := tx.UpdateLicenseLifecycle(cur); err != nil {
-		return err
-	}
-	if err := l.deliver(tx, zhengzhao.DeliveryUpdated, p.lic, p.old); err != nil { // art. 9
-		return err
-	}
-	return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: p.lic.ID, LicenseBase: p.lic.Base(),
-		Subject: p.old, Details: map[string]string{"digest": p.digest, "kid": p.kid, "supersedes": p.old}})
+	return l.commitUpdate(ctx, tx, cur, v, nil)
 }
 
 // RevokeLicense revokes (注销) the current version of a license.
@@ -411,28 +358,16 @@ func (l *Library) RevokeLicense(ctx context.Context, id, reason string) (*zhengz
 	if _, err := requireUnitRole(ctx, zhengzhao.RoleIssuer); err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "":
-		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "required"}})
-	case len([]rune(reason)) > 500:
-		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "at most 500 characters"}})
+	reason, bad := validRevocation(reason)
+	if bad != "" {
+		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: bad}})
 	}
 	var lic *zhengzhao.License
 	err := l.store.Update(ctx, func(tx zhengzhao.Tx) (err error) {
 		if lic, err = current(ctx, tx, id); err != nil {
 			return err
 		}
-		at := tx.Now()
-		lic.Status, lic.RevokedAt, lic.RevocationReason = zhengzhao.StatusRevoked, &at, reason
-		if err := tx.UpdateLicenseLifecycle(lic); err != nil {
-			return err
-		}
-		if err := l.deliver(tx, zhengzhao.DeliveryRevoked, lic, reason); err != nil { // art. 9
-			return err
-		}
-		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRevoke, License: lic.ID, LicenseBase: lic.Base(),
-			Details: map[string]string{"reason": reason}})
+		return l.commitRevoke(ctx, tx, lic, reason, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke license %s: %w", id, err)

@@ -275,7 +275,7 @@ func (l *Library) AnswerObjection(ctx context.Context, id string, ans *zhengzhao
 	if err := ans.Validate(); err != nil {
 		return nil, err
 	}
-	var prep *preparedUpdate
+	var prep *version
 	if ans.Decision == zhengzhao.DecisionCorrect {
 		if current == "" {
 			return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s is revoked: it cannot be corrected; reject the objection with the reason", o.License)
@@ -294,7 +294,7 @@ func (l *Library) AnswerObjection(ctx context.Context, id string, ans *zhengzhao
 		stats := []zhengzhao.StatDelta{{Day: chinaDate(now), Unit: o.Issuer, Type: o.Type,
 			Metric: zhengzhao.MetricObjectionAnswered, N: 1, Sum: int64(max(workdaysSince(o.FiledAt, now), 0))}}
 		if prep != nil {
-			if err := l.commitUpdate(ctx, tx, current, prep); err != nil {
+			if err := l.updateCurrent(ctx, tx, current, prep); err != nil {
 				return err
 			}
 			o.Status, o.Correction = zhengzhao.ObjectionCorrected, prep.lic.ID
