@@ -228,7 +228,7 @@ type importItem struct {
 	row      int64
 	lic      *zhengzhao.License
 	base     string
-	keyField string // the column that gave the license its identity
+	keyField string   // the column that gave the license its identity
 	v        *version // lic, signed
 	findings []*zhengzhao.ImportProblem
 }
