@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -15,11 +16,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/demo"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/notify"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
@@ -372,7 +375,7 @@ func TestDeliveryInbox(t *testing.T) {
 		}
 	}))
 	defer hook.Close()
-	e := newHolderEnv(t, library.HolderOptions{Notifier: &library.WebhookNotifier{URL: hook.URL, Secret: "s"}})
+	e := newHolderEnv(t, library.HolderOptions{Notifier: &notify.Webhook{URL: hook.URL, Secret: "s"}})
 	lic := e.issue(t, e.a)
 	u := &zhengzhao.LicenseUpdate{Number: lic.Number, Holder: lic.Holder, IssuedOn: lic.IssuedOn, ValidFrom: lic.ValidFrom, Fields: lic.Fields}
 	v2, err := e.lib.UpdateLicense(e.issuer, lic.ID, u)
@@ -437,7 +440,7 @@ func TestSlowNotifierDoesNotBlockIssuing(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
 	defer hook.Close()
 	defer close(release)
-	e := newHolderEnv(t, library.HolderOptions{Notifier: &library.WebhookNotifier{URL: hook.URL}})
+	e := newHolderEnv(t, library.HolderOptions{Notifier: &notify.Webhook{URL: hook.URL}})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go e.lib.RunNotifier(ctx, 10*time.Millisecond)
@@ -515,4 +518,66 @@ func TestProxy(t *testing.T) {
 		t.Errorf("an expired session: %v", err)
 	}
 	_ = json.Valid
+}
+
+type notifierFunc func(context.Context, *zhengzhao.Notification) error
+
+func (f notifierFunc) Notify(ctx context.Context, n *zhengzhao.Notification) error { return f(ctx, n) }
+
+// TestNotificationErrorsAreStoredAsText sends a batch whose notifier fails
+// with a long Chinese error (600 characters, 1,800 bytes), with bytes that
+// are not UTF-8 and with a NUL, and succeeds once: every attempt of the
+// batch is recorded, the errors as valid text of at most 500 characters,
+// so that no notification is claimed again for ever (on PostgreSQL a cut
+// character used to abort the batch).
+func TestNotificationErrorsAreStoredAsText(t *testing.T) {
+	errs := map[string]error{
+		"long":   errors.New(strings.Repeat("错", 600)),
+		"binary": errors.New("bad \xff\xfe bytes and a \x00 NUL"),
+		"ok":     nil,
+	}
+	var mu sync.Mutex
+	byLicense := map[string]string{} // license → case
+	e := newHolderEnv(t, library.HolderOptions{Notifier: notifierFunc(func(_ context.Context, n *zhengzhao.Notification) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return errs[byLicense[n.License]]
+	})})
+	ids := map[string]string{} // case → license
+	for _, c := range []string{"long", "binary", "ok"} {
+		lic := e.issue(t, e.a)
+		mu.Lock()
+		byLicense[lic.ID], ids[c] = c, lic.ID
+		mu.Unlock()
+	}
+	sent, err := e.lib.SendNotifications(context.Background())
+	if err != nil || sent != 1 {
+		t.Fatalf("sent %d, %v; want 1 and every failure recorded", sent, err)
+	}
+	var all []*zhengzhao.Notification
+	err = e.lib.Store().View(context.Background(), func(tx zhengzhao.ReadTx) (err error) {
+		all, _, err = tx.FindAllNotifications(zhengzhao.Page{Limit: 100})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]*zhengzhao.Notification{}
+	for _, n := range all {
+		got[byLicense[n.License]] = n
+	}
+	for c, n := range got {
+		if n.Attempts != 1 {
+			t.Errorf("%s: %d attempts recorded, want 1", c, n.Attempts)
+		}
+		if !utf8.ValidString(n.LastError) || strings.ContainsRune(n.LastError, 0) || utf8.RuneCountInString(n.LastError) > 500 {
+			t.Errorf("%s: stored error %q is not text of at most 500 characters", c, n.LastError)
+		}
+	}
+	if want := strings.Repeat("错", 500); got["long"].LastError != want {
+		t.Errorf("long error stored as %d characters, want the first 500", utf8.RuneCountInString(got["long"].LastError))
+	}
+	if got["ok"].SentAt == nil || got["ok"].LastError != "" || got["binary"].SentAt != nil || !strings.Contains(got["binary"].LastError, "NUL") {
+		t.Errorf("outcomes: ok %+v, binary %+v", got["ok"], got["binary"])
+	}
 }

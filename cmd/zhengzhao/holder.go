@@ -9,6 +9,7 @@ import (
 
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/notify"
 )
 
 // HolderConfig configures the holder area: the public URL that QR codes
@@ -73,7 +74,7 @@ func (m *Main) holderSetup(listenURL string) zzhttp.HolderConfig {
 	}
 	o := library.HolderOptions{BaseURL: base, TokenTTL: c.TokenTTL, SessionTTL: c.SessionTTL}
 	if c.WebhookURL != "" {
-		o.Notifier = &library.WebhookNotifier{URL: c.WebhookURL, Secret: c.WebhookSecret}
+		o.Notifier = &notify.Webhook{URL: c.WebhookURL, Secret: c.WebhookSecret}
 	}
 	m.Library.SetHolderOptions(o)
 	hc := zzhttp.HolderConfig{Demo: m.Config.Demo, SessionTTL: c.SessionTTL, SecureCookies: c.SecureCookies,

@@ -718,9 +718,11 @@ func (w *matrixWorld) changesSince(t *testing.T, size int64) string {
 	return strings.Join(out, ",")
 }
 
+// truncateBody cuts a body to 200 characters for a message, between
+// characters.
 func truncateBody(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:200]) + "…"
+	if r := []rune(string(b)); len(r) > 200 {
+		return string(r[:200]) + "…"
 	}
 	return string(b)
 }
