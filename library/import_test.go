@@ -134,137 +134,141 @@ func otherChar(c byte) byte {
 // rows and checks the job's counts, the stored licenses and the report,
 // which must match the file exactly (golden file).
 func TestImportReport(t *testing.T) {
-	e := newImportEnv(t)
-	file := mixedCSV(e.typ.Code)
-	job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "mixed"}, strings.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := zhengzhao.ImportJob{Status: zhengzhao.ImportDone, Rows: 9, Imported: 4, Findings: 1, Duplicates: 1, Rejected: 4}
-	got := zhengzhao.ImportJob{Status: job.Status, Rows: job.Rows, Imported: job.Imported, Findings: job.Findings, Duplicates: job.Duplicates, Rejected: job.Rejected}
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("job counts (-want +got):\n%s", d)
-	}
-	if job.Encoding != zhengzhao.EncodingUTF8 || job.Provenance != zhengzhao.ProvenanceDigitisedUnchecked || job.BytesRead != int64(len(file)) {
-		t.Errorf("job encoding %q provenance %q bytes %d", job.Encoding, job.Provenance, job.BytesRead)
-	}
-
-	report := e.report(t, job.ID)
-	golden := filepath.Join("testdata", "import_report.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(report), 0o644); err != nil {
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		file := mixedCSV(e.typ.Code)
+		job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "mixed"}, strings.NewReader(file))
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	want2, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(string(want2), report); d != "" {
-		t.Errorf("report (-want +got):\n%s", d)
-	}
-
-	ls := e.licenses(t)
-	if len(ls) != 4 {
-		t.Fatalf("%d licenses stored, want 4", len(ls))
-	}
-	var miscoded *zhengzhao.License
-	for _, l := range ls {
-		if len(l.Quality) > 0 {
-			miscoded = l
+		want := zhengzhao.ImportJob{Status: zhengzhao.ImportDone, Rows: 9, Imported: 4, Findings: 1, Duplicates: 1, Rejected: 4}
+		got := zhengzhao.ImportJob{Status: job.Status, Rows: job.Rows, Imported: job.Imported, Findings: job.Findings, Duplicates: job.Duplicates, Rejected: job.Rejected}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("job counts (-want +got):\n%s", d)
 		}
-		doc, _ := json.Marshal(l)
-		res, err := e.lib.VerifyLicense(context.Background(), doc)
-		if err != nil || !res.Checks.Signature || !res.Checks.IssuerTrusted || !res.Checks.Current {
-			t.Errorf("imported license %s does not verify: %+v %v", l.ID, res, err)
+		if job.Encoding != zhengzhao.EncodingUTF8 || job.Provenance != zhengzhao.ProvenanceDigitisedUnchecked || job.BytesRead != int64(len(file)) {
+			t.Errorf("job encoding %q provenance %q bytes %d", job.Encoding, job.Provenance, job.BytesRead)
 		}
-	}
-	if miscoded == nil || miscoded.Quality[0].Code != zhengzhao.FindingWrongCheckChar || miscoded.Provenance != zhengzhao.ProvenanceDigitisedUnchecked {
-		t.Fatalf("miscoded license: %+v", miscoded)
-	}
-	// The issuer's identifier is kept as given, wrong check character and all.
-	if !strings.Contains(file, miscoded.ID) {
-		t.Errorf("miscoded license stored as %s, not as in the file", miscoded.ID)
-	}
-	// Dropping the finding breaks the signature: it is signed.
-	tampered := *miscoded
-	tampered.Quality = nil
-	doc, _ := json.Marshal(&tampered)
-	if res, _ := e.lib.VerifyLicense(context.Background(), doc); res.Checks.Signature {
-		t.Error("a license without its signed finding still verifies")
-	}
-	// Derived serial: a number that is not serial-shaped is hashed.
-	if l := ls[zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000003", Version: 1}.String()]; l == nil ||
-		l.ValidUntil != nil || l.Provenance != zhengzhao.ProvenanceBornDigital {
-		t.Errorf("row 3: %+v", l)
-	}
 
-	// One audit entry per imported license.
-	entries, _, _, err := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	audited := map[string]int{}
-	for _, en := range entries {
-		if en.Action == zhengzhao.ActionLicenseImport {
-			audited[en.License]++
-			if en.Details["job"] != job.ID || en.Details["digest"] == "" {
-				t.Errorf("audit entry %+v", en)
+		report := e.report(t, job.ID)
+		golden := filepath.Join("testdata", "import_report.golden")
+		if *update {
+			if err := os.WriteFile(golden, []byte(report), 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
-	}
-	for id := range ls {
-		if audited[id] != 1 {
-			t.Errorf("license %s has %d import audit entries", id, audited[id])
+		want2, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if d := cmp.Diff(string(want2), report); d != "" {
+			t.Errorf("report (-want +got):\n%s", d)
+		}
+
+		ls := e.licenses(t)
+		if len(ls) != 4 {
+			t.Fatalf("%d licenses stored, want 4", len(ls))
+		}
+		var miscoded *zhengzhao.License
+		for _, l := range ls {
+			if len(l.Quality) > 0 {
+				miscoded = l
+			}
+			doc, _ := json.Marshal(l)
+			res, err := e.lib.VerifyLicense(context.Background(), doc)
+			if err != nil || !res.Checks.Signature || !res.Checks.IssuerTrusted || !res.Checks.Current {
+				t.Errorf("imported license %s does not verify: %+v %v", l.ID, res, err)
+			}
+		}
+		if miscoded == nil || miscoded.Quality[0].Code != zhengzhao.FindingWrongCheckChar || miscoded.Provenance != zhengzhao.ProvenanceDigitisedUnchecked {
+			t.Fatalf("miscoded license: %+v", miscoded)
+		}
+		// The issuer's identifier is kept as given, wrong check character and all.
+		if !strings.Contains(file, miscoded.ID) {
+			t.Errorf("miscoded license stored as %s, not as in the file", miscoded.ID)
+		}
+		// Dropping the finding breaks the signature: it is signed.
+		tampered := *miscoded
+		tampered.Quality = nil
+		doc, _ := json.Marshal(&tampered)
+		if res, _ := e.lib.VerifyLicense(context.Background(), doc); res.Checks.Signature {
+			t.Error("a license without its signed finding still verifies")
+		}
+		// Derived serial: a number that is not serial-shaped is hashed.
+		if l := ls[zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000003", Version: 1}.String()]; l == nil ||
+			l.ValidUntil != nil || l.Provenance != zhengzhao.ProvenanceBornDigital {
+			t.Errorf("row 3: %+v", l)
+		}
+
+		// One audit entry per imported license.
+		entries, _, _, err := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		audited := map[string]int{}
+		for _, en := range entries {
+			if en.Action == zhengzhao.ActionLicenseImport {
+				audited[en.License]++
+				if en.Details["job"] != job.ID || en.Details["digest"] == "" {
+					t.Errorf("audit entry %+v", en)
+				}
+			}
+		}
+		for id := range ls {
+			if audited[id] != 1 {
+				t.Errorf("license %s has %d import audit entries", id, audited[id])
+			}
+		}
+	})
 }
 
 // TestImportTwice: importing the same file again adds nothing, with the
 // same key (the job is done) or another (every row is a duplicate).
 func TestImportTwice(t *testing.T) {
-	e := newImportEnv(t)
-	file := genCSV(e.typ.Code, 2500, nil)
-	spec := func(key string) *zhengzhao.ImportSpec {
-		return &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: key}
-	}
-	first, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if first.Imported != 2500 || first.Rows != 2500 {
-		t.Fatalf("first import: %+v", first)
-	}
-	before := e.licenses(t)
-	again, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.ID != first.ID || again.Imported != 2500 {
-		t.Fatalf("same key: %+v", again)
-	}
-	other, err := e.lib.Import(e.issuer, spec("k2"), strings.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if other.Imported != 0 || other.Duplicates != 2500 {
-		t.Fatalf("other key: %+v", other)
-	}
-	after := e.licenses(t)
-	if len(after) != len(before) {
-		t.Fatalf("%d licenses after importing twice, %d before", len(after), len(before))
-	}
-	for id, l := range before {
-		if after[id] == nil || after[id].SignedAt != l.SignedAt {
-			t.Fatalf("license %s changed", id)
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		file := genCSV(e.typ.Code, 2500, nil)
+		spec := func(key string) *zhengzhao.ImportSpec {
+			return &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: key}
 		}
-	}
-	// The same key with other options is refused.
-	s := spec("k1")
-	s.Provenance = zhengzhao.ProvenanceBornDigital
-	if _, err := e.lib.Import(e.issuer, s, strings.NewReader(file)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
-		t.Fatalf("same key, other options: %v", err)
-	}
+		first, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.Imported != 2500 || first.Rows != 2500 {
+			t.Fatalf("first import: %+v", first)
+		}
+		before := e.licenses(t)
+		again, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != first.ID || again.Imported != 2500 {
+			t.Fatalf("same key: %+v", again)
+		}
+		other, err := e.lib.Import(e.issuer, spec("k2"), strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if other.Imported != 0 || other.Duplicates != 2500 {
+			t.Fatalf("other key: %+v", other)
+		}
+		after := e.licenses(t)
+		if len(after) != len(before) {
+			t.Fatalf("%d licenses after importing twice, %d before", len(after), len(before))
+		}
+		for id, l := range before {
+			if after[id] == nil || after[id].SignedAt != l.SignedAt {
+				t.Fatalf("license %s changed", id)
+			}
+		}
+		// The same key with other options is refused.
+		s := spec("k1")
+		s.Provenance = zhengzhao.ProvenanceBornDigital
+		if _, err := e.lib.Import(e.issuer, s, strings.NewReader(file)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+			t.Fatalf("same key, other options: %v", err)
+		}
+	})
 }
 
 // genCSV returns a file of n valid rows, numbered from 1; bad lists rows
@@ -305,106 +309,112 @@ func (f *failingReader) Read(p []byte) (int, error) {
 // TestImportResume interrupts an import at several points and resumes it
 // with the same key: the end state is exactly the file's valid rows.
 func TestImportResume(t *testing.T) {
-	e := newImportEnv(t)
-	bad := map[int]bool{7: true, 1500: true, 2999: true}
-	file := genCSV(e.typ.Code, 3200, bad)
-	spec := &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "resume"}
-	var rows []int64
-	for _, cut := range []int{10, 70000, 150000, 150001, 200000} {
-		job, err := e.lib.Import(e.issuer, spec, &failingReader{r: strings.NewReader(file), n: cut})
-		if !errors.Is(err, errCut) {
-			t.Fatalf("cut at %d: %v (%+v)", cut, err, job)
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		bad := map[int]bool{7: true, 1500: true, 2999: true}
+		file := genCSV(e.typ.Code, 3200, bad)
+		spec := &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "resume"}
+		var rows []int64
+		for _, cut := range []int{10, 70000, 150000, 150001, 200000} {
+			job, err := e.lib.Import(e.issuer, spec, &failingReader{r: strings.NewReader(file), n: cut})
+			if !errors.Is(err, errCut) {
+				t.Fatalf("cut at %d: %v (%+v)", cut, err, job)
+			}
+			j, _, _, err := e.lib.FindImportJobs(e.issuer, zhengzhao.ImportJobFilter{})
+			if err != nil || len(j) > 1 {
+				t.Fatalf("jobs: %v %v", j, err)
+			}
+			if len(j) == 1 { // none when the cut is inside the header
+				rows = append(rows, j[0].Rows)
+			}
 		}
-		j, _, _, err := e.lib.FindImportJobs(e.issuer, zhengzhao.ImportJobFilter{})
-		if err != nil || len(j) > 1 {
-			t.Fatalf("jobs: %v %v", j, err)
+		job, err := e.lib.Import(e.issuer, spec, strings.NewReader(file))
+		if err != nil {
+			t.Fatal(err)
 		}
-		if len(j) == 1 { // none when the cut is inside the header
-			rows = append(rows, j[0].Rows)
+		t.Logf("checkpoints after the cuts: %v", rows)
+		if job.Status != zhengzhao.ImportDone || job.Imported != 3197 || job.Rejected != 3 || job.Duplicates != 0 {
+			t.Fatalf("resumed job: %+v", job)
 		}
-	}
-	job, err := e.lib.Import(e.issuer, spec, strings.NewReader(file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("checkpoints after the cuts: %v", rows)
-	if job.Status != zhengzhao.ImportDone || job.Imported != 3197 || job.Rejected != 3 || job.Duplicates != 0 {
-		t.Fatalf("resumed job: %+v", job)
-	}
-	if n := len(e.licenses(t)); n != 3197 {
-		t.Fatalf("%d licenses, want 3197", n)
-	}
-	if r := e.report(t, job.ID); strings.Count(r, "\n") != 4 || !strings.Contains(r, "\n7,issued_on,") || !strings.Contains(r, "\n2999,issued_on,") {
-		t.Fatalf("report:\n%s", r)
-	}
+		if n := len(e.licenses(t)); n != 3197 {
+			t.Fatalf("%d licenses, want 3197", n)
+		}
+		if r := e.report(t, job.ID); strings.Count(r, "\n") != 4 || !strings.Contains(r, "\n7,issued_on,") || !strings.Contains(r, "\n2999,issued_on,") {
+			t.Fatalf("report:\n%s", r)
+		}
+	})
 }
 
 func TestImportEncodingsAndJSONLines(t *testing.T) {
-	e := newImportEnv(t)
-	utf := "证照编号,统一社会信用代码,名称,发证日期,法定代表人\n" +
-		"310000000000101," + holderID(101) + ",上海壹号有限公司,2021-01-01,周一\n"
-	gb, err := simplifiedchinese.GB18030.NewEncoder().String(utf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapping := map[string]string{"证照编号": "number", "统一社会信用代码": "holder_id", "名称": "holder_name", "发证日期": "issued_on", "法定代表人": "legal_representative"}
-	job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Mapping: mapping}, strings.NewReader(gb))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if job.Encoding != zhengzhao.EncodingGB18030 || job.Imported != 1 {
-		t.Fatalf("GB18030 job: %+v", job)
-	}
-	l, err := e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000101", Version: 1}.String())
-	if err != nil || l.Holder.Name != "上海壹号有限公司" || l.Fields["legal_representative"] != "周一" {
-		t.Fatalf("GB18030 license: %+v %v", l, err)
-	}
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		utf := "证照编号,统一社会信用代码,名称,发证日期,法定代表人\n" +
+			"310000000000101," + holderID(101) + ",上海壹号有限公司,2021-01-01,周一\n"
+		gb, err := simplifiedchinese.GB18030.NewEncoder().String(utf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mapping := map[string]string{"证照编号": "number", "统一社会信用代码": "holder_id", "名称": "holder_name", "发证日期": "issued_on", "法定代表人": "legal_representative"}
+		job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Mapping: mapping}, strings.NewReader(gb))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Encoding != zhengzhao.EncodingGB18030 || job.Imported != 1 {
+			t.Fatalf("GB18030 job: %+v", job)
+		}
+		l, err := e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000101", Version: 1}.String())
+		if err != nil || l.Holder.Name != "上海壹号有限公司" || l.Fields["legal_representative"] != "周一" {
+			t.Fatalf("GB18030 license: %+v %v", l, err)
+		}
 
-	jsonl := fmt.Sprintf(`{"number":"310000000000102","holder_id":%q,"holder_name":"上海贰号有限公司","issued_on":"2021-01-02","legal_representative":"吴二","registered_capital":12.50}`+"\n\n"+
-		`{"number":"310000000000103","holder_id":%q,"holder_name":"x","issued_on":"2021-01-02","legal_representative":"郑三","colour":"red"}`+"\n"+
-		`not json`+"\n", holderID(102), holderID(103))
-	job, err = e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatJSONL}, strings.NewReader(jsonl))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if job.Imported != 1 || job.Rejected != 2 || job.Rows != 3 {
-		t.Fatalf("JSON Lines job: %+v\n%s", job, e.report(t, job.ID))
-	}
-	l, err = e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000102", Version: 1}.String())
-	if err != nil || l.Fields["registered_capital"] != json.Number("12.50") {
-		t.Fatalf("JSON Lines license: %+v %v", l, err)
-	}
+		jsonl := fmt.Sprintf(`{"number":"310000000000102","holder_id":%q,"holder_name":"上海贰号有限公司","issued_on":"2021-01-02","legal_representative":"吴二","registered_capital":12.50}`+"\n\n"+
+			`{"number":"310000000000103","holder_id":%q,"holder_name":"x","issued_on":"2021-01-02","legal_representative":"郑三","colour":"red"}`+"\n"+
+			`not json`+"\n", holderID(102), holderID(103))
+		job, err = e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatJSONL}, strings.NewReader(jsonl))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if job.Imported != 1 || job.Rejected != 2 || job.Rows != 3 {
+			t.Fatalf("JSON Lines job: %+v\n%s", job, e.report(t, job.ID))
+		}
+		l, err = e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000102", Version: 1}.String())
+		if err != nil || l.Fields["registered_capital"] != json.Number("12.50") {
+			t.Fatalf("JSON Lines license: %+v %v", l, err)
+		}
+	})
 }
 
 func TestImportRefusals(t *testing.T) {
-	e := newImportEnv(t)
-	other := e.unit(t, codeB, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
-	file := genCSV(e.typ.Code, 1, nil)
-	for name, c := range map[string]struct {
-		ctx  context.Context
-		spec zhengzhao.ImportSpec
-		file string
-		code string
-	}{
-		"another issuer's type": {other, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EFORBIDDEN},
-		"for another issuer":    {other, zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EFORBIDDEN},
-		"anonymous":             {context.Background(), zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EUNAUTHENTICATED},
-		"admin without issuer":  {e.admin, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EINVALID},
-		"unknown type":          {e.issuer, zhengzhao.ImportSpec{Type: codeA + "999", Format: "csv"}, file, zhengzhao.ENOTFOUND},
-		"bad format":            {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "xlsx"}, file, zhengzhao.EINVALID},
-		"unknown column":        {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, "number,colour\n1,red\n", zhengzhao.EINVALID},
-		"empty file":            {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, "", zhengzhao.EINVALID},
-	} {
-		t.Run(name, func(t *testing.T) {
-			_, err := e.lib.Import(c.ctx, &c.spec, strings.NewReader(c.file))
-			if got := zhengzhao.ErrorCode(err); got != c.code {
-				t.Fatalf("got %v (%s), want %s", err, got, c.code)
-			}
-		})
-	}
-	// The administrator imports for an issuer, signed with the issuer's key.
-	job, err := e.lib.Import(e.admin, &zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, strings.NewReader(file))
-	if err != nil || job.Imported != 1 || job.Actor != "admin" {
-		t.Fatalf("admin import: %+v %v", job, err)
-	}
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		other := e.unit(t, codeB, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
+		file := genCSV(e.typ.Code, 1, nil)
+		for name, c := range map[string]struct {
+			ctx  context.Context
+			spec zhengzhao.ImportSpec
+			file string
+			code string
+		}{
+			"another issuer's type": {other, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EFORBIDDEN},
+			"for another issuer":    {other, zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EFORBIDDEN},
+			"anonymous":             {context.Background(), zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EUNAUTHENTICATED},
+			"admin without issuer":  {e.admin, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, file, zhengzhao.EINVALID},
+			"unknown type":          {e.issuer, zhengzhao.ImportSpec{Type: codeA + "999", Format: "csv"}, file, zhengzhao.ENOTFOUND},
+			"bad format":            {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "xlsx"}, file, zhengzhao.EINVALID},
+			"unknown column":        {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, "number,colour\n1,red\n", zhengzhao.EINVALID},
+			"empty file":            {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, "", zhengzhao.EINVALID},
+		} {
+			t.Run(name, func(t *testing.T) {
+				_, err := e.lib.Import(c.ctx, &c.spec, strings.NewReader(c.file))
+				if got := zhengzhao.ErrorCode(err); got != c.code {
+					t.Fatalf("got %v (%s), want %s", err, got, c.code)
+				}
+			})
+		}
+		// The administrator imports for an issuer, signed with the issuer's key.
+		job, err := e.lib.Import(e.admin, &zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, strings.NewReader(file))
+		if err != nil || job.Imported != 1 || job.Actor != "admin" {
+			t.Fatalf("admin import: %+v %v", job, err)
+		}
+	})
 }

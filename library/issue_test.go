@@ -25,116 +25,118 @@ type issuePath func(t *testing.T, e *importEnv, n int) string
 // details and, on purpose, neither delivers nor counts (historical
 // records: the issue happened before the library).
 func TestEveryIssuePathDeliversAuditsAndCounts(t *testing.T) {
-	e := newImportEnv(t)
-	req := func(n int) zhengzhao.IssueRequest {
-		return zhengzhao.IssueRequest{Type: e.typ.Code, Serial: fmt.Sprintf("PATH%04d", n), Number: fmt.Sprintf("PATH-%d", n),
-			Holder:   zhengzhao.Holder{Kind: zhengzhao.HolderOrganization, IDType: "001", ID: holderID(n), Name: "上海路径有限公司"},
-			IssuedOn: "2026-01-05", ValidFrom: "2026-01-05", Fields: map[string]any{"legal_representative": "张三"}}
-	}
-	update := func(n int) zhengzhao.LicenseUpdate {
-		r := req(n)
-		return zhengzhao.LicenseUpdate{Number: r.Number, Holder: r.Holder, IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom,
-			Fields: map[string]any{"legal_representative": "李四"}}
-	}
-	today := time.Now().In(bj)
-	day := func(back int) string { return today.AddDate(0, 0, -back).Format(time.DateOnly) }
-
-	paths := []struct {
-		name string
-		run  issuePath
-	}{
-		{"api", func(t *testing.T, e *importEnv, n int) string {
+	eachStore(t, func(t *testing.T) {
+		e := newImportEnv(t)
+		req := func(n int) zhengzhao.IssueRequest {
+			return zhengzhao.IssueRequest{Type: e.typ.Code, Serial: fmt.Sprintf("PATH%04d", n), Number: fmt.Sprintf("PATH-%d", n),
+				Holder:   zhengzhao.Holder{Kind: zhengzhao.HolderOrganization, IDType: "001", ID: holderID(n), Name: "上海路径有限公司"},
+				IssuedOn: "2026-01-05", ValidFrom: "2026-01-05", Fields: map[string]any{"legal_representative": "张三"}}
+		}
+		update := func(n int) zhengzhao.LicenseUpdate {
 			r := req(n)
-			lic, err := e.lib.IssueLicense(e.issuer, &r, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			next, err := e.lib.UpdateLicense(e.issuer, lic.ID, ptr(update(n)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.lib.RevokeLicense(e.issuer, next.ID, "企业注销"); err != nil {
-				t.Fatal(err)
-			}
-			return lic.Base()
-		}},
-		{"increment", func(t *testing.T, e *importEnv, n int) string {
-			rec, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(3), Issued: []zhengzhao.IssueRequest{req(n)}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			id := rec.Licenses[0]
-			rec, err = e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2),
-				Updated: []zhengzhao.IncrementUpdate{{ID: id, LicenseUpdate: update(n)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(1),
-				Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[0], Reason: "企业注销"}}}); err != nil {
-				t.Fatal(err)
-			}
-			return (&zhengzhao.License{ID: id}).Base()
-		}},
-	}
-	type outcome struct {
-		Inbox   []string          // message kinds, oldest first
-		Actions []string          // audit actions of the license
-		Details [][]string        // detail keys of each entry, without the path's own
-		Stats   map[string]string // metric → N/Sum added
-	}
-	got := map[string]outcome{}
-	for i, p := range paths {
-		before := e.stats(t)
-		base := p.run(t, e, i+1)
-		got[p.name] = outcome{Inbox: e.inboxKinds(t, req(i+1).Holder), Actions: e.actions(t, base), Details: e.detailKeys(t, base),
-			Stats: statsDelta(before, e.stats(t))}
-	}
-	want := outcome{
-		Inbox:   []string{zhengzhao.DeliveryIssued, zhengzhao.DeliveryUpdated, zhengzhao.DeliveryRevoked},
-		Actions: []string{zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke},
-		Details: [][]string{{"digest", "holder", "issued_on", "kid"}, {"digest", "kid", "supersedes"}, {"reason"}},
-	}
-	if diff := cmp.Diff(got["api"], got["increment"]); diff != "" {
-		t.Errorf("the increment path differs from the API (-api +increment):\n%s", diff)
-	}
-	for name, o := range got {
-		if diff := cmp.Diff(want.Inbox, o.Inbox); diff != "" {
-			t.Errorf("%s: inbox (-want +got):\n%s", name, diff)
+			return zhengzhao.LicenseUpdate{Number: r.Number, Holder: r.Holder, IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom,
+				Fields: map[string]any{"legal_representative": "李四"}}
 		}
-		if diff := cmp.Diff(want.Actions, o.Actions); diff != "" {
-			t.Errorf("%s: audit actions (-want +got):\n%s", name, diff)
-		}
-		if diff := cmp.Diff(want.Details, o.Details); diff != "" {
-			t.Errorf("%s: audit details (-want +got):\n%s", name, diff)
-		}
-		for _, m := range []string{zhengzhao.MetricIssued, zhengzhao.MetricUpdated, zhengzhao.MetricRevoked} {
-			if !strings.HasPrefix(o.Stats[m], "1/") {
-				t.Errorf("%s: %s counted %q, want 1", name, m, o.Stats[m])
-			}
-		}
-	}
+		today := time.Now().In(bj)
+		day := func(back int) string { return today.AddDate(0, 0, -back).Format(time.DateOnly) }
 
-	// Import: the same issue details with the job's own; no delivery and
-	// no issue counted.
-	before := e.stats(t)
-	h := req(9).Holder
-	csv := "serial,number,holder_id,holder_name,issued_on,legal_representative\nPATH0009,PATH-9," + h.ID + "," + h.Name + ",2020-01-02,王五\n"
-	if _, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(csv)); err != nil {
-		t.Fatal(err)
-	}
-	base := zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "PATH0009", Version: 1}.Base()
-	if kinds := e.inboxKinds(t, h); len(kinds) != 0 {
-		t.Errorf("import delivered %v; historical records are not delivered", kinds)
-	}
-	if diff := cmp.Diff([]string{zhengzhao.ActionLicenseImport}, e.actions(t, base)); diff != "" {
-		t.Errorf("import: audit actions (-want +got):\n%s", diff)
-	}
-	if diff := cmp.Diff([][]string{{"digest", "holder", "issued_on", "kid"}}, e.detailKeys(t, base)); diff != "" {
-		t.Errorf("import: audit details (-want +got):\n%s", diff)
-	}
-	if d := statsDelta(before, e.stats(t)); len(d) != 0 {
-		t.Errorf("import counted %v; historical records are not counted as issues", d)
-	}
+		paths := []struct {
+			name string
+			run  issuePath
+		}{
+			{"api", func(t *testing.T, e *importEnv, n int) string {
+				r := req(n)
+				lic, err := e.lib.IssueLicense(e.issuer, &r, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				next, err := e.lib.UpdateLicense(e.issuer, lic.ID, ptr(update(n)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.lib.RevokeLicense(e.issuer, next.ID, "企业注销"); err != nil {
+					t.Fatal(err)
+				}
+				return lic.Base()
+			}},
+			{"increment", func(t *testing.T, e *importEnv, n int) string {
+				rec, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(3), Issued: []zhengzhao.IssueRequest{req(n)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := rec.Licenses[0]
+				rec, err = e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2),
+					Updated: []zhengzhao.IncrementUpdate{{ID: id, LicenseUpdate: update(n)}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(1),
+					Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[0], Reason: "企业注销"}}}); err != nil {
+					t.Fatal(err)
+				}
+				return (&zhengzhao.License{ID: id}).Base()
+			}},
+		}
+		type outcome struct {
+			Inbox   []string          // message kinds, oldest first
+			Actions []string          // audit actions of the license
+			Details [][]string        // detail keys of each entry, without the path's own
+			Stats   map[string]string // metric → N/Sum added
+		}
+		got := map[string]outcome{}
+		for i, p := range paths {
+			before := e.stats(t)
+			base := p.run(t, e, i+1)
+			got[p.name] = outcome{Inbox: e.inboxKinds(t, req(i+1).Holder), Actions: e.actions(t, base), Details: e.detailKeys(t, base),
+				Stats: statsDelta(before, e.stats(t))}
+		}
+		want := outcome{
+			Inbox:   []string{zhengzhao.DeliveryIssued, zhengzhao.DeliveryUpdated, zhengzhao.DeliveryRevoked},
+			Actions: []string{zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke},
+			Details: [][]string{{"digest", "holder", "issued_on", "kid"}, {"digest", "kid", "supersedes"}, {"reason"}},
+		}
+		if diff := cmp.Diff(got["api"], got["increment"]); diff != "" {
+			t.Errorf("the increment path differs from the API (-api +increment):\n%s", diff)
+		}
+		for name, o := range got {
+			if diff := cmp.Diff(want.Inbox, o.Inbox); diff != "" {
+				t.Errorf("%s: inbox (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff(want.Actions, o.Actions); diff != "" {
+				t.Errorf("%s: audit actions (-want +got):\n%s", name, diff)
+			}
+			if diff := cmp.Diff(want.Details, o.Details); diff != "" {
+				t.Errorf("%s: audit details (-want +got):\n%s", name, diff)
+			}
+			for _, m := range []string{zhengzhao.MetricIssued, zhengzhao.MetricUpdated, zhengzhao.MetricRevoked} {
+				if !strings.HasPrefix(o.Stats[m], "1/") {
+					t.Errorf("%s: %s counted %q, want 1", name, m, o.Stats[m])
+				}
+			}
+		}
+
+		// Import: the same issue details with the job's own; no delivery and
+		// no issue counted.
+		before := e.stats(t)
+		h := req(9).Holder
+		csv := "serial,number,holder_id,holder_name,issued_on,legal_representative\nPATH0009,PATH-9," + h.ID + "," + h.Name + ",2020-01-02,王五\n"
+		if _, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(csv)); err != nil {
+			t.Fatal(err)
+		}
+		base := zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "PATH0009", Version: 1}.Base()
+		if kinds := e.inboxKinds(t, h); len(kinds) != 0 {
+			t.Errorf("import delivered %v; historical records are not delivered", kinds)
+		}
+		if diff := cmp.Diff([]string{zhengzhao.ActionLicenseImport}, e.actions(t, base)); diff != "" {
+			t.Errorf("import: audit actions (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([][]string{{"digest", "holder", "issued_on", "kid"}}, e.detailKeys(t, base)); diff != "" {
+			t.Errorf("import: audit details (-want +got):\n%s", diff)
+		}
+		if d := statsDelta(before, e.stats(t)); len(d) != 0 {
+			t.Errorf("import counted %v; historical records are not counted as issues", d)
+		}
+	})
 }
 
 // stats returns the issuer's statistics by metric as "N/Sum".
