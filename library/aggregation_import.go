@@ -23,8 +23,6 @@ import (
 // ones lose less work on a crash and hold the writer for less time.
 const ImportBatchRows = 1000
 
-var _ zhengzhao.AggregationService = (*Library)(nil)
-
 // Import reads a file of licenses and imports its valid rows (Measures
 // art. 10). See zhengzhao.AggregationService.
 //
@@ -36,7 +34,7 @@ var _ zhengzhao.AggregationService = (*Library)(nil)
 // derived from the printed number) — so a row whose license is already in
 // the library, from this file or any other source, is reported as a
 // duplicate and never stored twice.
-func (l *Library) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.Reader) (*zhengzhao.ImportJob, error) {
+func (l *Aggregation) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.Reader) (*zhengzhao.ImportJob, error) {
 	issuer, err := actingIssuer(ctx, spec.Issuer)
 	if err != nil {
 		return nil, err
@@ -98,7 +96,7 @@ func (l *Library) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.R
 			return job, nil
 		}
 	}
-	imp := &importRun{lib: l, ctx: ctx, spec: spec, typ: typ, unit: unit, signer: s, rd: rd,
+	imp := &importRun{lib: l.core, ctx: ctx, spec: spec, typ: typ, unit: unit, signer: s, rd: rd,
 		actor: zhengzhao.ActorFromContext(ctx).ID(), provenance: job.Provenance}
 	return imp.run(job)
 }
@@ -164,7 +162,7 @@ func sameSpec(j *zhengzhao.ImportJob, spec *zhengzhao.ImportSpec) error {
 	return nil
 }
 
-func (l *Library) createImportJob(ctx context.Context, issuer string, spec *zhengzhao.ImportSpec, encoding string) (*zhengzhao.ImportJob, error) {
+func (l *core) createImportJob(ctx context.Context, issuer string, spec *zhengzhao.ImportSpec, encoding string) (*zhengzhao.ImportJob, error) {
 	prov := spec.Provenance
 	if prov == "" {
 		prov = zhengzhao.ProvenanceDigitisedUnchecked
@@ -201,7 +199,7 @@ func (l *Library) createImportJob(ctx context.Context, issuer string, spec *zhen
 // importRun is one run of an import job: the reading, validating and
 // signing of batches in one goroutine, their commits in another.
 type importRun struct {
-	lib    *Library
+	lib    *core
 	ctx    context.Context
 	spec   *zhengzhao.ImportSpec
 	typ    *zhengzhao.LicenseType
@@ -538,7 +536,7 @@ func SerialFromNumber(number string) string {
 }
 
 // FindImportJob returns a job to its issuer or the administrator.
-func (l *Library) FindImportJob(ctx context.Context, id string) (*zhengzhao.ImportJob, error) {
+func (l *Aggregation) FindImportJob(ctx context.Context, id string) (*zhengzhao.ImportJob, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -558,7 +556,7 @@ func (l *Library) FindImportJob(ctx context.Context, id string) (*zhengzhao.Impo
 }
 
 // FindImportJobs lists jobs: an issuer its own, the administrator all.
-func (l *Library) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilter) ([]*zhengzhao.ImportJob, int, string, error) {
+func (l *Aggregation) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilter) ([]*zhengzhao.ImportJob, int, string, error) {
 	if !isAdmin(zhengzhao.ActorFromContext(ctx)) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 		if err != nil {
@@ -584,7 +582,7 @@ func (l *Library) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilte
 
 // ImportReport calls fn with each problem of the job in row order, reading
 // the report a page at a time.
-func (l *Library) ImportReport(ctx context.Context, id string, fn func(*zhengzhao.ImportProblem) error) error {
+func (l *Aggregation) ImportReport(ctx context.Context, id string, fn func(*zhengzhao.ImportProblem) error) error {
 	if _, err := l.FindImportJob(ctx, id); err != nil {
 		return err
 	}

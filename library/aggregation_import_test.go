@@ -51,7 +51,7 @@ func newImportEnv(tb testing.TB) *importEnv {
 	e := newEnv(tb)
 	ctx := e.unit(tb, codeA, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
 	typ := importType(codeA)
-	if err := e.lib.CreateLicenseType(ctx, typ); err != nil {
+	if err := e.lib.Catalog.CreateLicenseType(ctx, typ); err != nil {
 		tb.Fatal(err)
 	}
 	return &importEnv{env: e, issuer: ctx, typ: typ}
@@ -66,7 +66,7 @@ func (e *importEnv) licenses(tb testing.TB) map[string]*zhengzhao.License {
 	out := map[string]*zhengzhao.License{}
 	f := zhengzhao.LicenseFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit}}
 	for {
-		ls, _, next, err := e.lib.FindLicenses(e.admin, f)
+		ls, _, next, err := e.lib.Licenses.FindLicenses(e.admin, f)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -88,7 +88,7 @@ func (e *importEnv) report(tb testing.TB, id string) string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Write(importer.ReportHeader)
-	err := e.lib.ImportReport(e.issuer, id, func(p *zhengzhao.ImportProblem) error { return w.Write(importer.ReportRecord(p)) })
+	err := e.lib.Aggregation.ImportReport(e.issuer, id, func(p *zhengzhao.ImportProblem) error { return w.Write(importer.ReportRecord(p)) })
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestImportReport(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newImportEnv(t)
 		file := mixedCSV(e.typ.Code)
-		job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "mixed"}, strings.NewReader(file))
+		job, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "mixed"}, strings.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +175,7 @@ func TestImportReport(t *testing.T) {
 				miscoded = l
 			}
 			doc, _ := json.Marshal(l)
-			res, err := e.lib.VerifyLicense(context.Background(), doc)
+			res, err := e.lib.Licenses.VerifyLicense(context.Background(), doc)
 			if err != nil || !res.Checks.Signature || !res.Checks.IssuerTrusted || !res.Checks.Current {
 				t.Errorf("imported license %s does not verify: %+v %v", l.ID, res, err)
 			}
@@ -191,7 +191,7 @@ func TestImportReport(t *testing.T) {
 		tampered := *miscoded
 		tampered.Quality = nil
 		doc, _ := json.Marshal(&tampered)
-		if res, _ := e.lib.VerifyLicense(context.Background(), doc); res.Checks.Signature {
+		if res, _ := e.lib.Licenses.VerifyLicense(context.Background(), doc); res.Checks.Signature {
 			t.Error("a license without its signed finding still verifies")
 		}
 		// Derived serial: a number that is not serial-shaped is hashed.
@@ -201,7 +201,7 @@ func TestImportReport(t *testing.T) {
 		}
 
 		// One audit entry per imported license.
-		entries, _, _, err := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
+		entries, _, _, err := e.lib.Audit.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestImportTwice(t *testing.T) {
 		spec := func(key string) *zhengzhao.ImportSpec {
 			return &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: key}
 		}
-		first, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
+		first, err := e.lib.Aggregation.Import(e.issuer, spec("k1"), strings.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,14 +239,14 @@ func TestImportTwice(t *testing.T) {
 			t.Fatalf("first import: %+v", first)
 		}
 		before := e.licenses(t)
-		again, err := e.lib.Import(e.issuer, spec("k1"), strings.NewReader(file))
+		again, err := e.lib.Aggregation.Import(e.issuer, spec("k1"), strings.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if again.ID != first.ID || again.Imported != 2500 {
 			t.Fatalf("same key: %+v", again)
 		}
-		other, err := e.lib.Import(e.issuer, spec("k2"), strings.NewReader(file))
+		other, err := e.lib.Aggregation.Import(e.issuer, spec("k2"), strings.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -265,7 +265,7 @@ func TestImportTwice(t *testing.T) {
 		// The same key with other options is refused.
 		s := spec("k1")
 		s.Provenance = zhengzhao.ProvenanceBornDigital
-		if _, err := e.lib.Import(e.issuer, s, strings.NewReader(file)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Aggregation.Import(e.issuer, s, strings.NewReader(file)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("same key, other options: %v", err)
 		}
 	})
@@ -316,11 +316,11 @@ func TestImportResume(t *testing.T) {
 		spec := &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Key: "resume"}
 		var rows []int64
 		for _, cut := range []int{10, 70000, 150000, 150001, 200000} {
-			job, err := e.lib.Import(e.issuer, spec, &failingReader{r: strings.NewReader(file), n: cut})
+			job, err := e.lib.Aggregation.Import(e.issuer, spec, &failingReader{r: strings.NewReader(file), n: cut})
 			if !errors.Is(err, errCut) {
 				t.Fatalf("cut at %d: %v (%+v)", cut, err, job)
 			}
-			j, _, _, err := e.lib.FindImportJobs(e.issuer, zhengzhao.ImportJobFilter{})
+			j, _, _, err := e.lib.Aggregation.FindImportJobs(e.issuer, zhengzhao.ImportJobFilter{})
 			if err != nil || len(j) > 1 {
 				t.Fatalf("jobs: %v %v", j, err)
 			}
@@ -328,7 +328,7 @@ func TestImportResume(t *testing.T) {
 				rows = append(rows, j[0].Rows)
 			}
 		}
-		job, err := e.lib.Import(e.issuer, spec, strings.NewReader(file))
+		job, err := e.lib.Aggregation.Import(e.issuer, spec, strings.NewReader(file))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,14 +355,14 @@ func TestImportEncodingsAndJSONLines(t *testing.T) {
 			t.Fatal(err)
 		}
 		mapping := map[string]string{"证照编号": "number", "统一社会信用代码": "holder_id", "名称": "holder_name", "发证日期": "issued_on", "法定代表人": "legal_representative"}
-		job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Mapping: mapping}, strings.NewReader(gb))
+		job, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV, Mapping: mapping}, strings.NewReader(gb))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if job.Encoding != zhengzhao.EncodingGB18030 || job.Imported != 1 {
 			t.Fatalf("GB18030 job: %+v", job)
 		}
-		l, err := e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000101", Version: 1}.String())
+		l, err := e.lib.Licenses.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000101", Version: 1}.String())
 		if err != nil || l.Holder.Name != "上海壹号有限公司" || l.Fields["legal_representative"] != "周一" {
 			t.Fatalf("GB18030 license: %+v %v", l, err)
 		}
@@ -370,14 +370,14 @@ func TestImportEncodingsAndJSONLines(t *testing.T) {
 		jsonl := fmt.Sprintf(`{"number":"310000000000102","holder_id":%q,"holder_name":"上海贰号有限公司","issued_on":"2021-01-02","legal_representative":"吴二","registered_capital":12.50}`+"\n\n"+
 			`{"number":"310000000000103","holder_id":%q,"holder_name":"x","issued_on":"2021-01-02","legal_representative":"郑三","colour":"red"}`+"\n"+
 			`not json`+"\n", holderID(102), holderID(103))
-		job, err = e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatJSONL}, strings.NewReader(jsonl))
+		job, err = e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatJSONL}, strings.NewReader(jsonl))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if job.Imported != 1 || job.Rejected != 2 || job.Rows != 3 {
 			t.Fatalf("JSON Lines job: %+v\n%s", job, e.report(t, job.ID))
 		}
-		l, err = e.lib.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000102", Version: 1}.String())
+		l, err = e.lib.Licenses.FindLicenseByID(e.issuer, zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "310000000000102", Version: 1}.String())
 		if err != nil || l.Fields["registered_capital"] != json.Number("12.50") {
 			t.Fatalf("JSON Lines license: %+v %v", l, err)
 		}
@@ -405,14 +405,14 @@ func TestImportRefusals(t *testing.T) {
 			"empty file":            {e.issuer, zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, "", zhengzhao.EINVALID},
 		} {
 			t.Run(name, func(t *testing.T) {
-				_, err := e.lib.Import(c.ctx, &c.spec, strings.NewReader(c.file))
+				_, err := e.lib.Aggregation.Import(c.ctx, &c.spec, strings.NewReader(c.file))
 				if got := zhengzhao.ErrorCode(err); got != c.code {
 					t.Fatalf("got %v (%s), want %s", err, got, c.code)
 				}
 			})
 		}
 		// The administrator imports for an issuer, signed with the issuer's key.
-		job, err := e.lib.Import(e.admin, &zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, strings.NewReader(file))
+		job, err := e.lib.Aggregation.Import(e.admin, &zhengzhao.ImportSpec{Issuer: codeA, Type: e.typ.Code, Format: "csv"}, strings.NewReader(file))
 		if err != nil || job.Imported != 1 || job.Actor != "admin" {
 			t.Fatalf("admin import: %+v %v", job, err)
 		}

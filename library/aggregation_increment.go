@@ -14,7 +14,7 @@ import (
 )
 
 // calendar returns the working-day calendar of deadlines.
-func (l *Library) calendar() *calendar.Calendar {
+func (l *core) calendar() *calendar.Calendar {
 	if l.cal != nil {
 		return l.cal
 	}
@@ -29,14 +29,14 @@ func dayStart(d time.Time) time.Time {
 
 // endOfWorkday returns 24:00 Beijing time of the n-th working day after
 // the Beijing date of t: the moment a deadline of n working days passes.
-func (l *Library) endOfWorkday(t time.Time, n int) time.Time {
+func (l *core) endOfWorkday(t time.Time, n int) time.Time {
 	d := l.calendar().AddWorkdays(dayStart(t.In(zhengzhao.ChinaTime)), n)
 	return dayStart(d).AddDate(0, 0, 1).UTC()
 }
 
 // incrementDue returns when the increment of the date is due: by the end
 // of the next working day.
-func (l *Library) incrementDue(date time.Time) time.Time {
+func (l *core) incrementDue(date time.Time) time.Time {
 	return l.endOfWorkday(time.Date(date.Year(), date.Month(), date.Day(), 12, 0, 0, 0, zhengzhao.ChinaTime), 1)
 }
 
@@ -44,7 +44,7 @@ func (l *Library) incrementDue(date time.Time) time.Time {
 // 8) in one transaction: every license issued, updated and revoked through
 // the one issue path (issue.go), so delivered, audited and counted as
 // through the API, and the receipt. See zhengzhao.AggregationService.
-func (l *Library) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment) (*zhengzhao.IncrementReceipt, error) {
+func (l *Aggregation) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment) (*zhengzhao.IncrementReceipt, error) {
 	issuer, err := actingIssuer(ctx, inc.Issuer)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (l *Library) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment)
 
 // checkIncrement validates an increment and returns its date and the hash
 // that tells a replay from another increment of the day.
-func (l *Library) checkIncrement(inc *zhengzhao.Increment) (time.Time, []byte, error) {
+func (l *core) checkIncrement(inc *zhengzhao.Increment) (time.Time, []byte, error) {
 	if err := inc.Validate(); err != nil {
 		return time.Time{}, nil, err
 	}
@@ -106,7 +106,7 @@ type incrementPlan struct {
 }
 
 // readIncrement reads the day's receipt and what the items refer to.
-func (l *Library) readIncrement(ctx context.Context, inc *zhengzhao.Increment) (*incrementPlan, error) {
+func (l *core) readIncrement(ctx context.Context, inc *zhengzhao.Increment) (*incrementPlan, error) {
 	p := &incrementPlan{types: map[string]*zhengzhao.LicenseType{}, currents: make([]*zhengzhao.License, len(inc.Updated)), fe: newItemErrors()}
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		r, err := tx.FindIncrementReceipt(inc.Issuer, inc.Date)
@@ -159,7 +159,7 @@ func (l *Library) readIncrement(ctx context.Context, inc *zhengzhao.Increment) (
 
 // prepareIncrement validates every item and signs the new versions, before
 // the transaction.
-func (l *Library) prepareIncrement(ctx context.Context, inc *zhengzhao.Increment, p *incrementPlan) error {
+func (l *core) prepareIncrement(ctx context.Context, inc *zhengzhao.Increment, p *incrementPlan) error {
 	s, err := l.signer(ctx, inc.Issuer)
 	if err != nil {
 		return err
@@ -227,7 +227,7 @@ func (l *Library) prepareIncrement(ctx context.Context, inc *zhengzhao.Increment
 
 // commitIncrement commits a prepared increment and its receipt in one
 // transaction, each item through its commit step (issue.go).
-func (l *Library) commitIncrement(ctx context.Context, inc *zhengzhao.Increment, date time.Time, reqHash []byte, p *incrementPlan) (*zhengzhao.IncrementReceipt, error) {
+func (l *core) commitIncrement(ctx context.Context, inc *zhengzhao.Increment, date time.Time, reqHash []byte, p *incrementPlan) (*zhengzhao.IncrementReceipt, error) {
 	actor := zhengzhao.ActorFromContext(ctx).ID()
 	path := map[string]string{"increment": inc.Date}
 	var rec *zhengzhao.IncrementReceipt
@@ -347,7 +347,7 @@ const maxStatusDays = 1000
 // IncrementStatus lists the issuer's increment days in [from, to]: an
 // increment is expected for every calendar day, due by the end of the
 // next working day.
-func (l *Library) IncrementStatus(ctx context.Context, issuer, from, to string) (*zhengzhao.IncrementStatus, error) {
+func (l *Aggregation) IncrementStatus(ctx context.Context, issuer, from, to string) (*zhengzhao.IncrementStatus, error) {
 	issuer, err := actingIssuer(ctx, issuer)
 	if err != nil {
 		return nil, err

@@ -54,7 +54,7 @@ func TestCatchUpDeadline(t *testing.T) {
 				if c.name == "UTC evening is the next Beijing day" {
 					end = time.Date(2026, 2, 12, 23, 30, 0, 0, time.UTC) // 07:30 on 02-13 in Beijing
 				}
-				got := e.lib.CatchUpDeadline(end)
+				got := e.lib.Aggregation.CatchUpDeadline(end)
 				last, _ := time.ParseInLocation(time.DateOnly, c.deadline, bj)
 				want := last.AddDate(0, 0, 1)
 				if !got.Equal(want) {
@@ -78,7 +78,7 @@ func TestCatchUpDeadlineWithCorrections(t *testing.T) {
 		lib := e.withCalendar(t, cal)
 		end := time.Date(2026, 3, 10, 9, 0, 0, 0, bj)
 		// 03-11 off, 03-12, 03-13, 03-14 (Saturday, made a working day).
-		if got, want := lib.CatchUpDeadline(end), time.Date(2026, 3, 15, 0, 0, 0, 0, bj); !got.Equal(want) {
+		if got, want := lib.Aggregation.CatchUpDeadline(end), time.Date(2026, 3, 15, 0, 0, 0, 0, bj); !got.Equal(want) {
 			t.Fatalf("deadline %s, want %s", got.In(bj), want)
 		}
 	})
@@ -90,56 +90,56 @@ func TestOutageLifecycle(t *testing.T) {
 		other := e.unit(t, codeB, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
 		start := time.Date(2026, 9, 30, 8, 0, 0, 0, bj)
 		o := &zhengzhao.Outage{Start: start, Reason: "机房断电"}
-		if err := e.lib.RecordOutage(e.issuer, o); err != nil {
+		if err := e.lib.Aggregation.RecordOutage(e.issuer, o); err != nil {
 			t.Fatal(err)
 		}
 		if o.Issuer != codeA || o.Deadline != nil || o.Late {
 			t.Fatalf("open outage: %+v", o)
 		}
-		if _, err := e.lib.CatchUpOutage(e.issuer, o.ID); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Aggregation.CatchUpOutage(e.issuer, o.ID); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("catch up before the end: %v", err)
 		}
-		if _, err := e.lib.EndOutage(other, o.ID, start.Add(time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Aggregation.EndOutage(other, o.ID, start.Add(time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Fatalf("another issuer ends it: %v", err)
 		}
-		if _, err := e.lib.EndOutage(e.issuer, o.ID, start.Add(-time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Aggregation.EndOutage(e.issuer, o.ID, start.Add(-time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("end before start: %v", err)
 		}
-		ended, err := e.lib.EndOutage(e.issuer, o.ID, start.Add(10*time.Hour))
+		ended, err := e.lib.Aggregation.EndOutage(e.issuer, o.ID, start.Add(10*time.Hour))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := time.Date(2026, 10, 11, 0, 0, 0, 0, bj); !ended.Deadline.Equal(want) || !ended.Late {
 			t.Fatalf("ended: deadline %s late %v", ended.Deadline.In(bj), ended.Late)
 		}
-		if _, err := e.lib.EndOutage(e.issuer, o.ID, start.Add(11*time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Aggregation.EndOutage(e.issuer, o.ID, start.Add(11*time.Hour)); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("end twice: %v", err)
 		}
 		// A second outage, caught up in time (it ends now, by the clock).
 		now := time.Now()
 		fresh := &zhengzhao.Outage{Issuer: codeB, Start: now.Add(-2 * time.Hour), End: &now, Reason: "网络中断"}
-		if err := e.lib.RecordOutage(e.admin, fresh); err != nil {
+		if err := e.lib.Aggregation.RecordOutage(e.admin, fresh); err != nil {
 			t.Fatal(err)
 		}
 		if fresh.Deadline == nil || !fresh.Deadline.After(now) || fresh.Late {
 			t.Fatalf("fresh outage: %+v", fresh)
 		}
-		if c, err := e.lib.CatchUpOutage(other, fresh.ID); err != nil || c.Late || c.CaughtUpAt == nil {
+		if c, err := e.lib.Aggregation.CatchUpOutage(other, fresh.ID); err != nil || c.Late || c.CaughtUpAt == nil {
 			t.Fatalf("catch up: %+v %v", c, err)
 		}
-		late, n, _, err := e.lib.FindOutages(e.admin, zhengzhao.OutageFilter{LateAt: &now})
+		late, n, _, err := e.lib.Aggregation.FindOutages(e.admin, zhengzhao.OutageFilter{LateAt: &now})
 		if err != nil || n != 1 || late[0].ID != o.ID || !late[0].Late {
 			t.Fatalf("late outages: %d %v %v", n, late, err)
 		}
-		mine, n, _, err := e.lib.FindOutages(other, zhengzhao.OutageFilter{})
+		mine, n, _, err := e.lib.Aggregation.FindOutages(other, zhengzhao.OutageFilter{})
 		if err != nil || n != 1 || mine[0].ID != fresh.ID {
 			t.Fatalf("issuer B's outages: %d %v", n, err)
 		}
-		if _, _, _, err := e.lib.FindOutages(other, zhengzhao.OutageFilter{Issuer: ptr(codeA)}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, _, _, err := e.lib.Aggregation.FindOutages(other, zhengzhao.OutageFilter{Issuer: ptr(codeA)}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("B lists A's: %v", err)
 		}
 		// Every change is audited.
-		entries, _, _, err := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
+		entries, _, _, err := e.lib.Audit.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: 1000}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +167,7 @@ func TestIncrements(t *testing.T) {
 		}
 		// Ten days ago: two issued, on time? No: received now, so late.
 		first := &zhengzhao.Increment{Date: day(10), Issued: []zhengzhao.IssueRequest{issued(1), issued(2)}}
-		rec, err := e.lib.SubmitIncrement(e.issuer, first)
+		rec, err := e.lib.Aggregation.SubmitIncrement(e.issuer, first)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,11 +175,11 @@ func TestIncrements(t *testing.T) {
 			t.Fatalf("receipt %+v", rec)
 		}
 		// The same increment again returns the receipt; another is refused.
-		again, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(10), Issued: []zhengzhao.IssueRequest{issued(1), issued(2)}})
+		again, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(10), Issued: []zhengzhao.IssueRequest{issued(1), issued(2)}})
 		if err != nil || again.ReceivedAt != rec.ReceivedAt {
 			t.Fatalf("replay: %+v %v", again, err)
 		}
-		if _, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(10)}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(10)}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("another increment for the day: %v", err)
 		}
 		// Yesterday: one updated, one revoked, one issued — applied together.
@@ -187,7 +187,7 @@ func TestIncrements(t *testing.T) {
 			IssuedOn: "2026-01-05", ValidFrom: "2026-01-05", Fields: map[string]any{"legal_representative": "李四"}}}
 		second := &zhengzhao.Increment{Date: day(1), Issued: []zhengzhao.IssueRequest{issued(3)}, Updated: []zhengzhao.IncrementUpdate{upd},
 			Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[1], Reason: "企业注销"}}}
-		rec2, err := e.lib.SubmitIncrement(e.issuer, second)
+		rec2, err := e.lib.Aggregation.SubmitIncrement(e.issuer, second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,23 +201,23 @@ func TestIncrements(t *testing.T) {
 		// A bad item rejects the whole increment, naming it.
 		bad := issued(4)
 		bad.Holder.ID = "x"
-		_, err = e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2), Issued: []zhengzhao.IssueRequest{issued(5), bad},
+		_, err = e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2), Issued: []zhengzhao.IssueRequest{issued(5), bad},
 			Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[1], Reason: "again"}}})
 		if zhengzhao.ErrorCode(err) != zhengzhao.EINVALID || !strings.Contains(fmt.Sprint(fieldsOf(err)), "issued[1].holder.id") {
 			t.Fatalf("bad item: %v %v", err, fieldsOf(err))
 		}
-		_, err = e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2), Issued: []zhengzhao.IssueRequest{issued(5)},
+		_, err = e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2), Issued: []zhengzhao.IssueRequest{issued(5)},
 			Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[1], Reason: "again"}}})
 		if zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT || len(e.licenses(t)) != 4 {
 			t.Fatalf("revoking a revoked license: %v (nothing of the increment may stay)", err)
 		}
-		if _, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: today.AddDate(0, 0, 2).Format(time.DateOnly)}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: today.AddDate(0, 0, 2).Format(time.DateOnly)}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("future date: %v", err)
 		}
 
 		// The status: day(10) late, day(1) received, the days between missing,
 		// today pending.
-		st, err := e.lib.IncrementStatus(e.issuer, "", "", today.Format(time.DateOnly))
+		st, err := e.lib.Aggregation.IncrementStatus(e.issuer, "", "", today.Format(time.DateOnly))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -231,7 +231,7 @@ func TestIncrements(t *testing.T) {
 		if states[day(10)] != zhengzhao.DayLate || states[day(1)] != zhengzhao.DayReceived || states[day(5)] != zhengzhao.DayMissing || states[day(0)] != zhengzhao.DayPending {
 			t.Fatalf("states %v", states)
 		}
-		if _, err := e.lib.IncrementStatus(e.admin, "", "", ""); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Aggregation.IncrementStatus(e.admin, "", "", ""); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("admin without issuer: %v", err)
 		}
 	})
@@ -250,7 +250,7 @@ func fieldsOf(err error) []string {
 func TestReconcile(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newImportEnv(t)
-		if _, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(genCSV(e.typ.Code, 6, nil))); err != nil {
+		if _, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(genCSV(e.typ.Code, 6, nil))); err != nil {
 			t.Fatal(err)
 		}
 		ls := e.licenses(t)
@@ -260,7 +260,7 @@ func TestReconcile(t *testing.T) {
 		}
 		sort.Strings(ids)
 		// Revoke the 3rd in the library; the issuer's system still has it valid.
-		if _, err := e.lib.RevokeLicense(e.issuer, ids[2], "注销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(e.issuer, ids[2], "注销"); err != nil {
 			t.Fatal(err)
 		}
 		digest := func(id string) string {
@@ -284,7 +284,7 @@ func TestReconcile(t *testing.T) {
 			t.Fatalf("test export out of order: %s", missing)
 		}
 		var diffs []string
-		sum, err := e.lib.Reconcile(e.issuer, &zhengzhao.ReconcileSpec{Format: "csv"}, strings.NewReader(export), func(d *zhengzhao.ReconcileDiff) error {
+		sum, err := e.lib.Aggregation.Reconcile(e.issuer, &zhengzhao.ReconcileSpec{Format: "csv"}, strings.NewReader(export), func(d *zhengzhao.ReconcileDiff) error {
 			diffs = append(diffs, fmt.Sprintf("%d %s", d.Row, d.Kind))
 			return nil
 		})
@@ -300,20 +300,20 @@ func TestReconcile(t *testing.T) {
 		}
 		// An unsorted export is refused.
 		unsorted := "id\n" + ids[1] + "\n" + ids[0] + "\n"
-		if _, err := e.lib.Reconcile(e.issuer, &zhengzhao.ReconcileSpec{Format: "csv"}, strings.NewReader(unsorted), func(*zhengzhao.ReconcileDiff) error { return nil }); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Aggregation.Reconcile(e.issuer, &zhengzhao.ReconcileSpec{Format: "csv"}, strings.NewReader(unsorted), func(*zhengzhao.ReconcileDiff) error { return nil }); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("unsorted export: %v", err)
 		}
 	})
 }
 
 // withCalendar returns a library on e's store and keys with the calendar.
-func (e *env) withCalendar(tb testing.TB, cal *calendar.Calendar) *library.Library {
+func (e *env) withCalendar(tb testing.TB, cal *calendar.Calendar) *library.Services {
 	return e.another(tb, func(c *library.Config) { c.Calendar = cal })
 }
 
 // another returns a second library on e's store and keys — another
 // server on the same database — with its configuration changed by adjust.
-func (e *env) another(tb testing.TB, adjust func(*library.Config)) *library.Library {
+func (e *env) another(tb testing.TB, adjust func(*library.Config)) *library.Services {
 	tb.Helper()
 	ca, _, err := sign.LoadOrCreateCA(e.dir, "Test", time.Now())
 	if err != nil {

@@ -51,7 +51,7 @@ const reconcilePage = 1000
 // Reconcile compares an issuer's export with the library in one pass over
 // both, in base order (a merge join): memory stays flat however many
 // records there are. See zhengzhao.AggregationService.
-func (l *Library) Reconcile(ctx context.Context, spec *zhengzhao.ReconcileSpec, export io.Reader, fn func(*zhengzhao.ReconcileDiff) error) (*zhengzhao.ReconcileSummary, error) {
+func (l *Aggregation) Reconcile(ctx context.Context, spec *zhengzhao.ReconcileSpec, export io.Reader, fn func(*zhengzhao.ReconcileDiff) error) (*zhengzhao.ReconcileSummary, error) {
 	issuer, err := actingIssuer(ctx, spec.Issuer)
 	if err != nil {
 		return nil, err

@@ -10,7 +10,7 @@ import (
 // verifyComponents reports the current status of each permit a composite
 // license bundles (art. 17). A component that is not valid is named in
 // the reasons; the composite's own validity is its own document's.
-func (l *Library) verifyComponents(ctx context.Context, lic *zhengzhao.License, res *zhengzhao.VerifyResult, now time.Time) error {
+func (l *core) verifyComponents(ctx context.Context, lic *zhengzhao.License, res *zhengzhao.VerifyResult, now time.Time) error {
 	ids := lic.ComponentIDs()
 	res.Components = make([]zhengzhao.ComponentStatus, 0, len(ids))
 	return l.store.View(ctx, func(tx zhengzhao.ReadTx) error {

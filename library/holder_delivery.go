@@ -10,14 +10,21 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// Delivery (送达, Measures art. 9). The license hooks in licenses.go call
+// Delivery (送达, Measures art. 9). The commit steps in issue.go call
 // deliver inside the transaction of the change, so the message commits
 // with the change or not at all, and its delivery time is the change's
 // commit time.
 
+// inboxWriter is what deliver needs of a transaction.
+type inboxWriter interface {
+	Now() time.Time
+	CreateInboxMessage(m *zhengzhao.InboxMessage) error
+	CreateNotification(n *zhengzhao.Notification) error
+}
+
 // deliver puts a message about lic in its holder's inbox and, when a
 // notifier is configured, queues a notification in the outbox.
-func (l *Library) deliver(tx zhengzhao.Tx, kind string, lic *zhengzhao.License, note string) error {
+func (l *core) deliver(tx inboxWriter, kind string, lic *zhengzhao.License, note string) error {
 	m := &zhengzhao.InboxMessage{
 		ID: randomHex(12), Holder: lic.Holder.Ref(), Kind: kind, License: lic.ID, LicenseBase: lic.Base(),
 		TypeName: lic.TypeName, Issuer: lic.Issuer, Note: note, DeliveredAt: tx.Now(),
@@ -56,7 +63,7 @@ const (
 // message was stored. A notification whose outcome cannot be stored does
 // not stop the batch: the others are sent and recorded, and the error is
 // returned with the count.
-func (l *Library) SendNotifications(ctx context.Context) (int, error) {
+func (l *Holders) SendNotifications(ctx context.Context) (int, error) {
 	notifier := l.holderOpts().Notifier
 	if notifier == nil {
 		return 0, nil
@@ -89,7 +96,7 @@ func (l *Library) SendNotifications(ctx context.Context) (int, error) {
 // the record, it stores the attempt again without the error text, so that
 // the notification still moves on towards failed_at instead of being
 // claimed again for ever.
-func (l *Library) recordAttempt(ctx context.Context, n *zhengzhao.Notification, nerr error) error {
+func (l *core) recordAttempt(ctx context.Context, n *zhengzhao.Notification, nerr error) error {
 	now := l.nowUTC()
 	n.Attempts++
 	switch {
@@ -134,7 +141,7 @@ const (
 )
 
 // RunNotifier sends due notifications every interval until ctx ends.
-func (l *Library) RunNotifier(ctx context.Context, interval time.Duration) {
+func (l *Holders) RunNotifier(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {

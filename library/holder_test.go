@@ -70,17 +70,16 @@ func newHolderEnv(tb testing.TB, o library.HolderOptions) *holderEnv {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v, Now: c.Now})
+	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v, Now: c.Now, Holder: o})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lib.SetHolderOptions(o)
 	e := &holderEnv{env: &env{lib: lib, admin: zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin}), dir: dir}, clock: c}
 	e.issuer = e.unit(tb, codeA, "", zhengzhao.RoleIssuer)
 	typ := demo.Types[4].LicenseType // 机动车驾驶证, held by people
 	typ.Issuers = []string{codeA}
 	e.typ = &typ
-	if err := lib.CreateLicenseType(e.issuer, e.typ); err != nil {
+	if err := lib.Catalog.CreateLicenseType(e.issuer, e.typ); err != nil {
 		tb.Fatal(err)
 	}
 	e.a = zhengzhao.Holder{Kind: zhengzhao.HolderPerson, IDType: zhengzhao.IDTypeResident, ID: demo.ResidentID("310115", time.Date(1948, 3, 1, 0, 0, 0, 0, time.UTC), 12), Name: "王秀英"}
@@ -93,7 +92,7 @@ func (e *holderEnv) issue(tb testing.TB, h zhengzhao.Holder) *zhengzhao.License 
 	r := &zhengzhao.IssueRequest{Type: e.typ.Code, Number: h.ID, Holder: h, IssuedOn: "2024-01-02", ValidFrom: "2024-01-02",
 		Fields: map[string]any{"gender": "女", "nationality": "中国", "address": "上海市浦东新区张杨路1500号（一个相当长的地址，用来把披露推到摘要里）",
 			"birth_date": "1948-03-01", "first_issued_on": "2010-05-06", "vehicle_class": "C1"}}
-	lic, err := e.lib.IssueLicense(e.issuer, r, "")
+	lic, err := e.lib.Licenses.IssueLicense(e.issuer, r, "")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -121,7 +120,7 @@ func TestPresentationRoundTrip(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				e := newHolderEnv(t, library.HolderOptions{BaseURL: c.base})
 				lic := e.issue(t, e.a)
-				p, err := e.lib.CreatePresentation(holderCtx(e.a), &zhengzhao.PresentationRequest{License: lic.ID, Fields: c.fields})
+				p, err := e.lib.Holders.CreatePresentation(holderCtx(e.a), &zhengzhao.PresentationRequest{License: lic.ID, Fields: c.fields})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -131,7 +130,7 @@ func TestPresentationRoundTrip(t *testing.T) {
 				if p.LicenseInline != c.wantLicense || p.FieldsInline != c.wantFld {
 					t.Errorf("inline license %v fields %v, want %v %v", p.LicenseInline, p.FieldsInline, c.wantLicense, c.wantFld)
 				}
-				res, err := e.lib.VerifyPresentation(context.Background(), p.Token)
+				res, err := e.lib.Holders.VerifyPresentation(context.Background(), p.Token)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -167,11 +166,11 @@ func TestPresentationRefusals(t *testing.T) {
 		e := newHolderEnv(t, library.HolderOptions{BaseURL: "http://127.0.0.1:8080", TokenTTL: 60 * time.Second})
 		lic := e.issue(t, e.a)
 		ctx := holderCtx(e.a)
-		p, err := e.lib.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
+		p, err := e.lib.Holders.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res, _ := e.lib.VerifyPresentation(context.Background(), p.Token); !res.Valid {
+		if res, _ := e.lib.Holders.VerifyPresentation(context.Background(), p.Token); !res.Valid {
 			t.Fatalf("the genuine token is refused: %v", res.Reasons)
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(p.Token)
@@ -182,7 +181,7 @@ func TestPresentationRefusals(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
 		refused := func(tok, what string) {
 			t.Helper()
-			res, err := e.lib.VerifyPresentation(context.Background(), tok)
+			res, err := e.lib.Holders.VerifyPresentation(context.Background(), tok)
 			if err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
@@ -231,7 +230,7 @@ func TestPresentationRefusals(t *testing.T) {
 		// Replays after expiry: tokens that were genuine, scanned too late.
 		var tokens []string
 		for range 20 {
-			p, err := e.lib.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
+			p, err := e.lib.Holders.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +240,7 @@ func TestPresentationRefusals(t *testing.T) {
 		for i := range 10000 - modified {
 			refused(tokens[i%len(tokens)], "replayed token")
 		}
-		res, _ := e.lib.VerifyPresentation(context.Background(), tokens[0])
+		res, _ := e.lib.Holders.VerifyPresentation(context.Background(), tokens[0])
 		if res.Checks.NotExpired || !res.Checks.Signature || !strings.Contains(strings.Join(res.Reasons, ";"), "expired") || len(res.Fields) != 0 {
 			t.Errorf("a replay after expiry: %+v; want refused as expired, showing nothing", res)
 		}
@@ -282,21 +281,21 @@ func TestPresentationLicenseStatus(t *testing.T) {
 		e := newHolderEnv(t, library.HolderOptions{BaseURL: "http://127.0.0.1:8080"})
 		lic := e.issue(t, e.a)
 		ctx := holderCtx(e.a)
-		p, err := e.lib.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Purpose: zhengzhao.PurposePrint})
+		p, err := e.lib.Holders.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID, Purpose: zhengzhao.PurposePrint})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.RevokeLicense(e.issuer, lic.ID, "驾驶证被吊销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(e.issuer, lic.ID, "驾驶证被吊销"); err != nil {
 			t.Fatal(err)
 		}
-		res, err := e.lib.VerifyPresentation(context.Background(), p.Token)
+		res, err := e.lib.Holders.VerifyPresentation(context.Background(), p.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Valid || res.Status != zhengzhao.StatusRevoked || res.RevocationReason != "驾驶证被吊销" || !res.Checks.OnRecord {
 			t.Errorf("after revocation: %+v", res)
 		}
-		_, err = e.lib.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID})
+		_, err = e.lib.Holders.CreatePresentation(ctx, &zhengzhao.PresentationRequest{License: lic.ID})
 		if zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Errorf("showing a revoked license: %v, want conflict", err)
 		}
@@ -309,42 +308,42 @@ func TestHolderSeesOnlyOwn(t *testing.T) {
 		licA := e.issue(t, e.a)
 		licB := e.issue(t, e.b)
 		a, b := holderCtx(e.a), holderCtx(e.b)
-		ls, n, _, err := e.lib.FindHolderLicenses(b, zhengzhao.HolderLicenseFilter{})
+		ls, n, _, err := e.lib.Holders.FindHolderLicenses(b, zhengzhao.HolderLicenseFilter{})
 		if err != nil || n != 1 || ls[0].ID != licB.ID {
 			t.Fatalf("B's wallet: %d licenses %v", n, err)
 		}
-		if _, err := e.lib.FindHolderLicense(b, licA.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Holders.FindHolderLicense(b, licA.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Errorf("B reads A's license: %v, want not found", err)
 		}
-		if _, _, _, err := e.lib.FindHolderUsage(b, licA.ID, zhengzhao.Page{}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, _, _, err := e.lib.Holders.FindHolderUsage(b, licA.ID, zhengzhao.Page{}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Errorf("B reads A's usage record: %v, want not found", err)
 		}
-		if _, err := e.lib.CreatePresentation(b, &zhengzhao.PresentationRequest{License: licA.ID}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Holders.CreatePresentation(b, &zhengzhao.PresentationRequest{License: licA.ID}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Errorf("B shows A's license: %v, want not found", err)
 		}
-		msgs, _, _, err := e.lib.FindInbox(a, zhengzhao.InboxFilter{})
+		msgs, _, _, err := e.lib.Holders.FindInbox(a, zhengzhao.InboxFilter{})
 		if err != nil || len(msgs) != 1 {
 			t.Fatalf("A's inbox: %v %v", msgs, err)
 		}
-		if _, err := e.lib.ReadInboxMessage(b, msgs[0].ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Holders.ReadInboxMessage(b, msgs[0].ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Errorf("B reads A's message: %v, want not found", err)
 		}
 		// The same number under another ID type is another holder.
 		other := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: "414", HolderID: e.a.ID})
-		if _, n, _, _ := e.lib.FindHolderLicenses(other, zhengzhao.HolderLicenseFilter{}); n != 0 {
+		if _, n, _, _ := e.lib.Holders.FindHolderLicenses(other, zhengzhao.HolderLicenseFilter{}); n != 0 {
 			t.Errorf("a passport holder with A's number sees %d licenses", n)
 		}
-		if _, _, _, err := e.lib.FindHolderLicenses(context.Background(), zhengzhao.HolderLicenseFilter{}); zhengzhao.ErrorCode(err) != zhengzhao.EUNAUTHENTICATED {
+		if _, _, _, err := e.lib.Holders.FindHolderLicenses(context.Background(), zhengzhao.HolderLicenseFilter{}); zhengzhao.ErrorCode(err) != zhengzhao.EUNAUTHENTICATED {
 			t.Errorf("anonymous wallet: %v", err)
 		}
-		if _, _, _, err := e.lib.FindHolderLicenses(e.issuer, zhengzhao.HolderLicenseFilter{}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, _, _, err := e.lib.Holders.FindHolderLicenses(e.issuer, zhengzhao.HolderLicenseFilter{}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Errorf("a unit's wallet: %v", err)
 		}
 		// A's usage record shows the issue and a unit's read, with the unit's name.
-		if _, err := e.lib.FindLicenseByID(e.issuer, licA.ID); err != nil {
+		if _, err := e.lib.Licenses.FindLicenseByID(e.issuer, licA.ID); err != nil {
 			t.Fatal(err)
 		}
-		us, _, _, err := e.lib.FindHolderUsage(a, licA.ID, zhengzhao.Page{})
+		us, _, _, err := e.lib.Holders.FindHolderUsage(a, licA.ID, zhengzhao.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -382,15 +381,15 @@ func TestDeliveryInbox(t *testing.T) {
 		e := newHolderEnv(t, library.HolderOptions{Notifier: &notify.Webhook{URL: hook.URL, Secret: "s"}})
 		lic := e.issue(t, e.a)
 		u := &zhengzhao.LicenseUpdate{Number: lic.Number, Holder: lic.Holder, IssuedOn: lic.IssuedOn, ValidFrom: lic.ValidFrom, Fields: lic.Fields}
-		v2, err := e.lib.UpdateLicense(e.issuer, lic.ID, u)
+		v2, err := e.lib.Licenses.UpdateLicense(e.issuer, lic.ID, u)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.RevokeLicense(e.issuer, v2.ID, "持证人申请注销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(e.issuer, v2.ID, "持证人申请注销"); err != nil {
 			t.Fatal(err)
 		}
 		a := holderCtx(e.a)
-		msgs, n, _, err := e.lib.FindInbox(a, zhengzhao.InboxFilter{})
+		msgs, n, _, err := e.lib.Holders.FindInbox(a, zhengzhao.InboxFilter{})
 		if err != nil || n != 3 {
 			t.Fatalf("inbox: %d, %v", n, err)
 		}
@@ -404,32 +403,32 @@ func TestDeliveryInbox(t *testing.T) {
 			t.Errorf("notes %q %q", msgs[0].Note, msgs[1].Note)
 		}
 		// The delivery time is the commit time of the change: the audit entry's.
-		us, _, _, _ := e.lib.FindHolderUsage(a, lic.ID, zhengzhao.Page{})
+		us, _, _, _ := e.lib.Holders.FindHolderUsage(a, lic.ID, zhengzhao.Page{})
 		if !us[0].Time.Equal(msgs[2].DeliveredAt) {
 			t.Errorf("delivered at %v, issued at %v", msgs[2].DeliveredAt, us[0].Time)
 		}
 		e.clock.Add(time.Minute)
-		m, err := e.lib.ReadInboxMessage(a, msgs[2].ID)
+		m, err := e.lib.Holders.ReadInboxMessage(a, msgs[2].ID)
 		if err != nil || m.ReadAt == nil || !m.ReadAt.After(m.DeliveredAt) {
 			t.Fatalf("read: %+v %v", m, err)
 		}
 		first := *m.ReadAt
 		e.clock.Add(time.Minute)
-		if m, _ = e.lib.ReadInboxMessage(a, msgs[2].ID); !m.ReadAt.Equal(first) {
+		if m, _ = e.lib.Holders.ReadInboxMessage(a, msgs[2].ID); !m.ReadAt.Equal(first) {
 			t.Errorf("second reading moved ReadAt to %v", m.ReadAt)
 		}
 
 		// Notifications: two failures, then every one goes out; retries wait.
 		ctx := context.Background()
-		sent, err := e.lib.SendNotifications(ctx)
+		sent, err := e.lib.Holders.SendNotifications(ctx)
 		if err != nil || sent != 1 {
 			t.Fatalf("first round sent %d, %v; want 1 (two failed)", sent, err)
 		}
-		if sent, _ = e.lib.SendNotifications(ctx); sent != 0 {
+		if sent, _ = e.lib.Holders.SendNotifications(ctx); sent != 0 {
 			t.Errorf("failed notifications retried at once: %d", sent)
 		}
 		e.clock.Add(time.Minute)
-		if sent, _ = e.lib.SendNotifications(ctx); sent != 2 {
+		if sent, _ = e.lib.Holders.SendNotifications(ctx); sent != 2 {
 			t.Errorf("retry round sent %d, want 2", sent)
 		}
 		mu.Lock()
@@ -449,7 +448,7 @@ func TestSlowNotifierDoesNotBlockIssuing(t *testing.T) {
 		e := newHolderEnv(t, library.HolderOptions{Notifier: &notify.Webhook{URL: hook.URL}})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		go e.lib.RunNotifier(ctx, 10*time.Millisecond)
+		go e.lib.Holders.RunNotifier(ctx, 10*time.Millisecond)
 		start := time.Now()
 		for range 5 {
 			e.issue(t, e.a)
@@ -466,36 +465,36 @@ func TestProxy(t *testing.T) {
 		lic := e.issue(t, e.a)
 		sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 		// B signs in and may not act for A yet.
-		secret, err := e.lib.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: e.b.Ref(), Name: e.b.Name, Method: zhengzhao.SignInDemo}, 0)
+		secret, err := e.lib.Holders.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: e.b.Ref(), Name: e.b.Name, Method: zhengzhao.SignInDemo}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.ActFor(context.Background(), secret, e.a.Ref()); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Holders.ActFor(context.Background(), secret, e.a.Ref()); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("acting without authorization: %v", err)
 		}
-		if _, err := e.lib.CreateHolderSession(holderCtx(e.a), &zhengzhao.HolderSession{Holder: e.a.Ref()}, 0); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Holders.CreateHolderSession(holderCtx(e.a), &zhengzhao.HolderSession{Holder: e.a.Ref()}, 0); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Errorf("a holder made a session: %v", err)
 		}
 		// A authorizes B (a family member).
 		pa := &zhengzhao.ProxyAuthorization{Proxy: e.b.Ref(), ProxyName: e.b.Name, HolderName: e.a.Name, Relation: zhengzhao.RelationFamily}
-		if err := e.lib.GrantProxy(holderCtx(e.a), pa); err != nil {
+		if err := e.lib.Holders.GrantProxy(holderCtx(e.a), pa); err != nil {
 			t.Fatal(err)
 		}
-		s, err := e.lib.ActFor(context.Background(), secret, e.a.Ref())
+		s, err := e.lib.Holders.ActFor(context.Background(), secret, e.a.Ref())
 		if err != nil {
 			t.Fatal(err)
 		}
 		proxyCtx := zhengzhao.NewContextWithActor(context.Background(), s.Actor())
-		if _, err := e.lib.FindHolderLicense(proxyCtx, lic.ID); err != nil {
+		if _, err := e.lib.Holders.FindHolderLicense(proxyCtx, lic.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.CreatePresentation(proxyCtx, &zhengzhao.PresentationRequest{License: lic.ID}); err != nil {
+		if _, err := e.lib.Holders.CreatePresentation(proxyCtx, &zhengzhao.PresentationRequest{License: lic.ID}); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.lib.GrantProxy(proxyCtx, &zhengzhao.ProxyAuthorization{Proxy: e.b.Ref(), ProxyName: "x", Relation: zhengzhao.RelationOther}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if err := e.lib.Holders.GrantProxy(proxyCtx, &zhengzhao.ProxyAuthorization{Proxy: e.b.Ref(), ProxyName: "x", Relation: zhengzhao.RelationOther}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Errorf("a proxy passed its authorization on: %v", err)
 		}
-		us, _, _, err := e.lib.FindHolderUsage(holderCtx(e.a), lic.ID, zhengzhao.Page{})
+		us, _, _, err := e.lib.Holders.FindHolderUsage(holderCtx(e.a), lic.ID, zhengzhao.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -510,19 +509,19 @@ func TestProxy(t *testing.T) {
 			t.Errorf("proxy actions in the log: %v (want holder.read, presentation.create by %s)", byProxy, wantActor)
 		}
 		// A revokes; B's session falls back to B at once.
-		if _, err := e.lib.RevokeProxy(holderCtx(e.a), pa.ID); err != nil {
+		if _, err := e.lib.Holders.RevokeProxy(holderCtx(e.a), pa.ID); err != nil {
 			t.Fatal(err)
 		}
-		s, err = e.lib.AuthenticateHolder(context.Background(), secret)
+		s, err = e.lib.Holders.AuthenticateHolder(context.Background(), secret)
 		if err != nil || !s.ActingFor.IsZero() {
 			t.Fatalf("after revocation the session acts for %v (%v)", s.ActingFor, err)
 		}
-		if _, err := e.lib.RevokeProxy(holderCtx(e.a), pa.ID); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Holders.RevokeProxy(holderCtx(e.a), pa.ID); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Errorf("revoking twice: %v", err)
 		}
 		// Sessions end.
 		e.clock.Add(13 * time.Hour)
-		if _, err := e.lib.AuthenticateHolder(context.Background(), secret); zhengzhao.ErrorCode(err) != zhengzhao.EUNAUTHENTICATED {
+		if _, err := e.lib.Holders.AuthenticateHolder(context.Background(), secret); zhengzhao.ErrorCode(err) != zhengzhao.EUNAUTHENTICATED {
 			t.Errorf("an expired session: %v", err)
 		}
 		_ = json.Valid
@@ -560,7 +559,7 @@ func TestNotificationErrorsAreStoredAsText(t *testing.T) {
 			byLicense[lic.ID], ids[c] = c, lic.ID
 			mu.Unlock()
 		}
-		sent, err := e.lib.SendNotifications(context.Background())
+		sent, err := e.lib.Holders.SendNotifications(context.Background())
 		if err != nil || sent != 1 {
 			t.Fatalf("sent %d, %v; want 1 and every failure recorded", sent, err)
 		}

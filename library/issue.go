@@ -67,7 +67,7 @@ type version struct {
 }
 
 // signVersion signs lic with s (outside any transaction: signing is slow).
-func (l *Library) signVersion(s *sign.Signer, lic *zhengzhao.License) (*version, error) {
+func (l *core) signVersion(s *sign.Signer, lic *zhengzhao.License) (*version, error) {
 	d, err := l.signLicense(s, lic)
 	if err != nil {
 		return nil, err
@@ -87,7 +87,7 @@ func issueDetails(v *version, path map[string]string) map[string]string {
 // commitIssue stores the first version v in tx, delivers it to the holder
 // (art. 9) and audits it, which counts it (supervision_stats.go).
 // errSerialTaken when its type, issuer and serial are taken.
-func (l *Library) commitIssue(ctx context.Context, tx zhengzhao.Tx, v *version, path map[string]string) error {
+func (l *core) commitIssue(ctx context.Context, tx zhengzhao.Tx, v *version, path map[string]string) error {
 	// Every version chain starts at 001, so the store's uniqueness of
 	// type, issuer, serial and version tells a taken serial.
 	if err := tx.CreateLicense(v.lic); err != nil {
@@ -106,7 +106,7 @@ func (l *Library) commitIssue(ctx context.Context, tx zhengzhao.Tx, v *version, 
 // commitUpdate stores the next version v of cur (read in tx and checked
 // by the caller) in tx, supersedes cur, delivers and audits. ECONFLICT
 // when another update stored the version first.
-func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, v *version, path map[string]string) error {
+func (l *core) commitUpdate(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, v *version, path map[string]string) error {
 	if err := tx.CreateLicense(v.lic); err != nil {
 		if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
 			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", cur.ID)
@@ -128,7 +128,7 @@ func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, cur *zhengz
 
 // commitRevoke revokes cur (read in tx and checked by the caller) for the
 // reason (trimmed and checked), delivers and audits.
-func (l *Library) commitRevoke(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, reason string, path map[string]string) error {
+func (l *core) commitRevoke(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, reason string, path map[string]string) error {
 	at := tx.Now()
 	cur.Status, cur.RevokedAt, cur.RevocationReason = zhengzhao.StatusRevoked, &at, reason
 	if err := tx.UpdateLicenseLifecycle(cur); err != nil {

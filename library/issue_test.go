@@ -46,31 +46,31 @@ func TestEveryIssuePathDeliversAuditsAndCounts(t *testing.T) {
 		}{
 			{"api", func(t *testing.T, e *importEnv, n int) string {
 				r := req(n)
-				lic, err := e.lib.IssueLicense(e.issuer, &r, "")
+				lic, err := e.lib.Licenses.IssueLicense(e.issuer, &r, "")
 				if err != nil {
 					t.Fatal(err)
 				}
-				next, err := e.lib.UpdateLicense(e.issuer, lic.ID, ptr(update(n)))
+				next, err := e.lib.Licenses.UpdateLicense(e.issuer, lic.ID, ptr(update(n)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := e.lib.RevokeLicense(e.issuer, next.ID, "企业注销"); err != nil {
+				if _, err := e.lib.Licenses.RevokeLicense(e.issuer, next.ID, "企业注销"); err != nil {
 					t.Fatal(err)
 				}
 				return lic.Base()
 			}},
 			{"increment", func(t *testing.T, e *importEnv, n int) string {
-				rec, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(3), Issued: []zhengzhao.IssueRequest{req(n)}})
+				rec, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(3), Issued: []zhengzhao.IssueRequest{req(n)}})
 				if err != nil {
 					t.Fatal(err)
 				}
 				id := rec.Licenses[0]
-				rec, err = e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2),
+				rec, err = e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(2),
 					Updated: []zhengzhao.IncrementUpdate{{ID: id, LicenseUpdate: update(n)}}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := e.lib.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(1),
+				if _, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(1),
 					Revoked: []zhengzhao.IncrementRevoke{{ID: rec.Licenses[0], Reason: "企业注销"}}}); err != nil {
 					t.Fatal(err)
 				}
@@ -120,7 +120,7 @@ func TestEveryIssuePathDeliversAuditsAndCounts(t *testing.T) {
 		before := e.stats(t)
 		h := req(9).Holder
 		csv := "serial,number,holder_id,holder_name,issued_on,legal_representative\nPATH0009,PATH-9," + h.ID + "," + h.Name + ",2020-01-02,王五\n"
-		if _, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(csv)); err != nil {
+		if _, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(csv)); err != nil {
 			t.Fatal(err)
 		}
 		base := zhengzhao.LicenseID{TypeCode: e.typ.Code, IssuerCode: codeA, Serial: "PATH0009", Version: 1}.Base()

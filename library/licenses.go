@@ -20,7 +20,7 @@ import (
 // IssueLicense validates, signs and stores a new license with its audit
 // entry. With an idempotency key, a retry of the same request returns the
 // license the first call issued.
-func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, idempotencyKey string) (*zhengzhao.License, error) {
+func (l *Licenses) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, idempotencyKey string) (*zhengzhao.License, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 
 // licenseType returns the catalog entry with the code, or nil when there
 // is none. Entries never change once created, so they are cached.
-func (l *Library) licenseType(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
+func (l *core) licenseType(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
 	if code == "" {
 		return nil, nil
 	}
@@ -141,7 +141,7 @@ func idempotencyMismatch() error {
 
 // replay returns the license an earlier request with the same idempotency
 // key issued, or nil when there was none.
-func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) (*zhengzhao.License, error) {
+func (l *core) replay(ctx context.Context, unit, key string, reqHash []byte) (*zhengzhao.License, error) {
 	var lic *zhengzhao.License
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		rec, err := tx.FindIdempotencyRecord(unit, key)
@@ -161,7 +161,7 @@ func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) 
 
 // signLicense sets SignedAt and the proof and returns the SHA-256 digest
 // (hex) of the signed canonical document, recorded in the audit entry.
-func (l *Library) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, error) {
+func (l *core) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, error) {
 	lic.SignedAt = l.now().UTC().Truncate(time.Second)
 	lic.Proof = nil
 	doc, err := json.Marshal(lic)
@@ -204,7 +204,7 @@ func mayRead(a zhengzhao.Actor, lic *zhengzhao.License) bool {
 
 // FindLicenseByID returns a license to its issuer or the administrator and
 // writes the read to the audit log.
-func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.License, error) {
+func (l *Licenses) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.License, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -235,7 +235,7 @@ func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.Li
 
 // effective sets a license's status to its effective value now: a valid
 // license past its validity reads as expired, as verify reports it.
-func (l *Library) effective(lics ...*zhengzhao.License) {
+func (l *core) effective(lics ...*zhengzhao.License) {
 	now := l.now()
 	for _, lic := range lics {
 		lic.Status = lic.StatusAt(now)
@@ -244,7 +244,7 @@ func (l *Library) effective(lics ...*zhengzhao.License) {
 
 // FindLicenses lists licenses: an issuing unit its own, the administrator
 // all.
-func (l *Library) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
+func (l *Licenses) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
@@ -294,7 +294,7 @@ func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.Li
 
 // UpdateLicense issues the next version of a license and supersedes the
 // current one, in one transaction.
-func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
+func (l *Licenses) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
 	p, err := l.prepareUpdate(ctx, id, u)
 	if err != nil {
 		return nil, err
@@ -308,7 +308,7 @@ func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.Lic
 
 // prepareUpdate checks an update of license id by the acting issuer and
 // signs the next version outside any transaction (signing is slow).
-func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*version, error) {
+func (l *core) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*version, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -345,7 +345,7 @@ func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.Lic
 
 // updateCurrent commits version v prepared by prepareUpdate as the next
 // version of license id in tx, provided id is still current.
-func (l *Library) updateCurrent(ctx context.Context, tx zhengzhao.Tx, id string, v *version) error {
+func (l *core) updateCurrent(ctx context.Context, tx zhengzhao.Tx, id string, v *version) error {
 	cur, err := current(ctx, tx, id) // it may have changed since prepareUpdate
 	if err != nil {
 		return err
@@ -354,7 +354,7 @@ func (l *Library) updateCurrent(ctx context.Context, tx zhengzhao.Tx, id string,
 }
 
 // RevokeLicense revokes (注销) the current version of a license.
-func (l *Library) RevokeLicense(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
+func (l *Licenses) RevokeLicense(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
 	if _, err := requireUnitRole(ctx, zhengzhao.RoleIssuer); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func TestVerifyStatusCache(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newEnv(t)
 		ctx := e.unit(t, codeA, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
-		if err := e.lib.CreateLicenseType(ctx, bizType(codeA)); err != nil {
+		if err := e.lib.Catalog.CreateLicenseType(ctx, bizType(codeA)); err != nil {
 			t.Fatal(err)
 		}
 		var clock atomic.Int64
@@ -27,10 +27,10 @@ func TestVerifyStatusCache(t *testing.T) {
 		cached := e.another(t, func(c *library.Config) { c.VerifyStatusTTL, c.Now = time.Minute, now })
 		uncached := e.another(t, func(c *library.Config) { c.VerifyStatusTTL, c.Now = -1, now })
 
-		status := func(lib *library.Library, lic *zhengzhao.License) string {
+		status := func(lib *library.Services, lic *zhengzhao.License) string {
 			t.Helper()
 			doc, _ := json.Marshal(lic)
-			res, err := lib.VerifyLicense(context.Background(), doc)
+			res, err := lib.Licenses.VerifyLicense(context.Background(), doc)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -38,7 +38,7 @@ func TestVerifyStatusCache(t *testing.T) {
 		}
 		issue := func(n int) *zhengzhao.License {
 			t.Helper()
-			lic, err := e.lib.IssueLicense(ctx, request(bizType(codeA).Code, n), "")
+			lic, err := e.lib.Licenses.IssueLicense(ctx, request(bizType(codeA).Code, n), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +50,7 @@ func TestVerifyStatusCache(t *testing.T) {
 		if got := status(e.lib, a); got != zhengzhao.StatusValid {
 			t.Fatalf("status %s, want valid", got)
 		}
-		if _, err := e.lib.RevokeLicense(ctx, a.ID, "测试注销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(ctx, a.ID, "测试注销"); err != nil {
 			t.Fatal(err)
 		}
 		if got := status(e.lib, a); got != zhengzhao.StatusRevoked {
@@ -59,12 +59,12 @@ func TestVerifyStatusCache(t *testing.T) {
 
 		// Through another server: within the TTL.
 		b := issue(2)
-		for _, lib := range []*library.Library{cached, uncached} {
+		for _, lib := range []*library.Services{cached, uncached} {
 			if got := status(lib, b); got != zhengzhao.StatusValid {
 				t.Fatalf("status %s, want valid", got)
 			}
 		}
-		if _, err := e.lib.RevokeLicense(ctx, b.ID, "测试注销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(ctx, b.ID, "测试注销"); err != nil {
 			t.Fatal(err)
 		}
 		if got := status(uncached, b); got != zhengzhao.StatusRevoked {

@@ -71,10 +71,10 @@ func newObjectionEnv(t *testing.T) *objectionEnv {
 	e.user = e.unit(t, codeU, "", zhengzhao.RoleUser)
 	e.other = e.unit(t, codeB, "", zhengzhao.RoleIssuer)
 	typ := bizType(codeA)
-	if err := e.lib.CreateLicenseType(e.issuer, typ); err != nil {
+	if err := e.lib.Catalog.CreateLicenseType(e.issuer, typ); err != nil {
 		t.Fatal(err)
 	}
-	lic, err := e.lib.IssueLicense(e.issuer, request(typ.Code, 1), "")
+	lic, err := e.lib.Licenses.IssueLicense(e.issuer, request(typ.Code, 1), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func newObjectionEnv(t *testing.T) *objectionEnv {
 func (e *objectionEnv) verify(t *testing.T, lic *zhengzhao.License) *zhengzhao.VerifyResult {
 	t.Helper()
 	doc, _ := json.Marshal(lic)
-	res, err := e.lib.VerifyLicense(context.Background(), doc)
+	res, err := e.lib.Licenses.VerifyLicense(context.Background(), doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestObjectionCorrected(t *testing.T) {
 		if res := e.verify(t, e.lic); !res.Valid || res.UnderObjection {
 			t.Fatalf("before: %+v", res)
 		}
-		o, err := e.lib.FileObjection(e.holder, objectionRequest(e.lic.ID))
+		o, err := e.lib.Supervision.FileObjection(e.holder, objectionRequest(e.lic.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,14 +127,14 @@ func TestObjectionCorrected(t *testing.T) {
 			}
 		}
 
-		queue, n, _, err := e.lib.FindObjections(e.issuer, zhengzhao.ObjectionFilter{})
+		queue, n, _, err := e.lib.Supervision.FindObjections(e.issuer, zhengzhao.ObjectionFilter{})
 		if err != nil || n != 1 || queue[0].ID != o.ID {
 			t.Fatalf("issuer's queue: %d, %v", n, err)
 		}
-		if _, n, _, _ := e.lib.FindObjections(e.other, zhengzhao.ObjectionFilter{}); n != 0 {
+		if _, n, _, _ := e.lib.Supervision.FindObjections(e.other, zhengzhao.ObjectionFilter{}); n != 0 {
 			t.Fatalf("another issuer sees %d objections", n)
 		}
-		notes, n, _, err := e.lib.FindNotices(e.issuer, zhengzhao.NoticeFilter{})
+		notes, n, _, err := e.lib.Supervision.FindNotices(e.issuer, zhengzhao.NoticeFilter{})
 		if err != nil || n != 1 || notes[0].Kind != zhengzhao.NoticeObjectionFiled || !strings.Contains(notes[0].Message, "2026-10-19") {
 			t.Fatalf("issuer's notices: %+v, %v", notes, err)
 		}
@@ -146,7 +146,7 @@ func TestObjectionCorrected(t *testing.T) {
 			up.Fields[k] = v
 		}
 		up.Fields["address"] = "上海市浦东新区世纪大道100号"
-		ans, err := e.lib.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Reason: "已核实并更正住所", Update: up})
+		ans, err := e.lib.Supervision.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Reason: "已核实并更正住所", Update: up})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func TestObjectionCorrected(t *testing.T) {
 		if res := e.verify(t, e.lic); res.Status != zhengzhao.StatusSuperseded || res.UnderObjection || res.SupersededBy != ans.Correction {
 			t.Fatalf("old version after the correction: %+v", res)
 		}
-		v2, err := e.lib.FindLicenseByID(e.issuer, ans.Correction)
+		v2, err := e.lib.Licenses.FindLicenseByID(e.issuer, ans.Correction)
 		if err != nil || v2.Fields["address"] != "上海市浦东新区世纪大道100号" {
 			t.Fatalf("corrected version: %+v, %v", v2, err)
 		}
@@ -165,31 +165,31 @@ func TestObjectionCorrected(t *testing.T) {
 		}
 
 		// The filer is informed.
-		inbox, n, _, err := e.lib.FindNotices(e.holder, zhengzhao.NoticeFilter{UnreadOnly: true})
+		inbox, n, _, err := e.lib.Supervision.FindNotices(e.holder, zhengzhao.NoticeFilter{UnreadOnly: true})
 		if err != nil || n != 1 || inbox[0].Kind != zhengzhao.NoticeObjectionAnswered || !strings.Contains(inbox[0].Message, ans.Correction) {
 			t.Fatalf("filer's notices: %+v, %v", inbox, err)
 		}
-		if _, err := e.lib.MarkNoticeRead(e.stranger, inbox[0].ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Supervision.MarkNoticeRead(e.stranger, inbox[0].ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Fatalf("another holder marks the notice read: %v", err)
 		}
-		read, err := e.lib.MarkNoticeRead(e.holder, inbox[0].ID)
+		read, err := e.lib.Supervision.MarkNoticeRead(e.holder, inbox[0].ID)
 		if err != nil || read.ReadAt == nil {
 			t.Fatalf("mark read: %+v, %v", read, err)
 		}
-		if _, n, _, _ := e.lib.FindNotices(e.holder, zhengzhao.NoticeFilter{UnreadOnly: true}); n != 0 {
+		if _, n, _, _ := e.lib.Supervision.FindNotices(e.holder, zhengzhao.NoticeFilter{UnreadOnly: true}); n != 0 {
 			t.Fatalf("%d unread after reading", n)
 		}
-		got, err := e.lib.FindObjectionByID(e.holder, o.ID)
+		got, err := e.lib.Supervision.FindObjectionByID(e.holder, o.ID)
 		if err != nil || got.Status != zhengzhao.ObjectionCorrected {
 			t.Fatalf("filer reads the objection: %+v, %v", got, err)
 		}
-		if _, err := e.lib.FindObjectionByID(e.stranger, o.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Supervision.FindObjectionByID(e.stranger, o.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Fatalf("a stranger reads the objection: %v", err)
 		}
 
 		// Every step is in the audit log.
 		base := e.lic.Base()
-		entries, _, _, err := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{LicenseBase: &base})
+		entries, _, _, err := e.lib.Audit.FindAuditEntries(e.admin, zhengzhao.AuditFilter{LicenseBase: &base})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func TestObjectionCorrected(t *testing.T) {
 func TestObjectionOverdueAndRejected(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newObjectionEnv(t)
-		o, err := e.lib.FileObjection(e.user, objectionRequest(e.lic.ID))
+		o, err := e.lib.Supervision.FileObjection(e.user, objectionRequest(e.lic.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestObjectionOverdueAndRejected(t *testing.T) {
 			t.Fatalf("filer %s", o.Filer)
 		}
 		overdue := func() int {
-			_, n, _, err := e.lib.FindObjections(e.admin, zhengzhao.ObjectionFilter{Overdue: true})
+			_, n, _, err := e.lib.Supervision.FindObjections(e.admin, zhengzhao.ObjectionFilter{Overdue: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -235,11 +235,11 @@ func TestObjectionOverdueAndRejected(t *testing.T) {
 		if n := overdue(); n != 1 {
 			t.Fatalf("overdue the day after: %d", n)
 		}
-		got, _ := e.lib.FindObjectionByID(e.issuer, o.ID)
+		got, _ := e.lib.Supervision.FindObjectionByID(e.issuer, o.ID)
 		if !got.Overdue {
 			t.Fatalf("not flagged overdue: %+v", got)
 		}
-		rep, err := e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-01-01", To: "2026-12-31"})
+		rep, err := e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-01-01", To: "2026-12-31"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +247,7 @@ func TestObjectionOverdueAndRejected(t *testing.T) {
 			t.Fatalf("figures while overdue: %+v", f)
 		}
 
-		ans, err := e.lib.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "登记档案显示住所无误"})
+		ans, err := e.lib.Supervision.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "登记档案显示住所无误"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,14 +257,14 @@ func TestObjectionOverdueAndRejected(t *testing.T) {
 		if res := e.verify(t, e.lic); !res.Valid || res.UnderObjection {
 			t.Fatalf("after the rejection: %+v", res)
 		}
-		notes, _, _, _ := e.lib.FindNotices(e.user, zhengzhao.NoticeFilter{})
+		notes, _, _, _ := e.lib.Supervision.FindNotices(e.user, zhengzhao.NoticeFilter{})
 		if len(notes) != 1 || !strings.Contains(notes[0].Message, "登记档案显示住所无误") {
 			t.Fatalf("the using unit's notices: %+v", notes)
 		}
-		if _, err := e.lib.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "again"}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Supervision.AnswerObjection(e.issuer, o.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "again"}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("second answer: %v", err)
 		}
-		rep, err = e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-01-01", To: "2026-12-31"})
+		rep, err = e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-01-01", To: "2026-12-31"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,7 +287,7 @@ func TestObjectionRefusals(t *testing.T) {
 		_ = userAndIssuer
 
 		// An objection that stands, to answer wrongly below.
-		open, err := e.lib.FileObjection(e.user, objectionRequest(e.lic.ID))
+		open, err := e.lib.Supervision.FileObjection(e.user, objectionRequest(e.lic.ID))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -323,21 +323,21 @@ func TestObjectionRefusals(t *testing.T) {
 			code string
 			msg  string
 		}{
-			{"unknown license", second(e.lib.FileObjection(e.holder, objectionRequest("1.2.156.3005.2.nope"))), zhengzhao.ENOTFOUND, "no license"},
-			{"not the holder", second(e.lib.FileObjection(e.stranger, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "not the holder"},
-			{"issuer without the user role", second(e.lib.FileObjection(issuerOnly, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "does not have the user role"},
-			{"the issuer itself", second(e.lib.FileObjection(e.issuer, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "user role"},
-			{"anonymous", second(e.lib.FileObjection(context.Background(), objectionRequest(e.lic.ID))), zhengzhao.EUNAUTHENTICATED, ""},
-			{"admin without a holder", second(e.lib.FileObjection(e.admin, objectionRequest(e.lic.ID))), zhengzhao.EINVALID, ""},
-			{"unknown face field", second(e.lib.FileObjection(e.holder, bad)), zhengzhao.EINVALID, ""},
-			{"no reason", second(e.lib.FileObjection(e.holder, noReason)), zhengzhao.EINVALID, ""},
-			{"second open objection", second(e.lib.FileObjection(e.user, objectionRequest(e.lic.ID))), zhengzhao.ECONFLICT, "still open"},
-			{"answered by another issuer", second(e.lib.AnswerObjection(e.other, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, "another issuer"},
-			{"answered by the using unit", second(e.lib.AnswerObjection(e.user, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, "only the issuing unit"},
-			{"answered by the holder", second(e.lib.AnswerObjection(e.holder, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, ""},
-			{"correction by another issuer", second(e.lib.AnswerObjection(e.other, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Update: up})), zhengzhao.EFORBIDDEN, ""},
-			{"rejection without reasons", second(e.lib.AnswerObjection(e.issuer, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject})), zhengzhao.EINVALID, ""},
-			{"unknown objection", second(e.lib.AnswerObjection(e.issuer, "obj-nope", &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.ENOTFOUND, ""},
+			{"unknown license", second(e.lib.Supervision.FileObjection(e.holder, objectionRequest("1.2.156.3005.2.nope"))), zhengzhao.ENOTFOUND, "no license"},
+			{"not the holder", second(e.lib.Supervision.FileObjection(e.stranger, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "not the holder"},
+			{"issuer without the user role", second(e.lib.Supervision.FileObjection(issuerOnly, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "does not have the user role"},
+			{"the issuer itself", second(e.lib.Supervision.FileObjection(e.issuer, objectionRequest(e.lic.ID))), zhengzhao.EFORBIDDEN, "user role"},
+			{"anonymous", second(e.lib.Supervision.FileObjection(context.Background(), objectionRequest(e.lic.ID))), zhengzhao.EUNAUTHENTICATED, ""},
+			{"admin without a holder", second(e.lib.Supervision.FileObjection(e.admin, objectionRequest(e.lic.ID))), zhengzhao.EINVALID, ""},
+			{"unknown face field", second(e.lib.Supervision.FileObjection(e.holder, bad)), zhengzhao.EINVALID, ""},
+			{"no reason", second(e.lib.Supervision.FileObjection(e.holder, noReason)), zhengzhao.EINVALID, ""},
+			{"second open objection", second(e.lib.Supervision.FileObjection(e.user, objectionRequest(e.lic.ID))), zhengzhao.ECONFLICT, "still open"},
+			{"answered by another issuer", second(e.lib.Supervision.AnswerObjection(e.other, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, "another issuer"},
+			{"answered by the using unit", second(e.lib.Supervision.AnswerObjection(e.user, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, "only the issuing unit"},
+			{"answered by the holder", second(e.lib.Supervision.AnswerObjection(e.holder, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.EFORBIDDEN, ""},
+			{"correction by another issuer", second(e.lib.Supervision.AnswerObjection(e.other, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Update: up})), zhengzhao.EFORBIDDEN, ""},
+			{"rejection without reasons", second(e.lib.Supervision.AnswerObjection(e.issuer, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject})), zhengzhao.EINVALID, ""},
+			{"unknown objection", second(e.lib.Supervision.AnswerObjection(e.issuer, "obj-nope", &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionReject, Reason: "x"})), zhengzhao.ENOTFOUND, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				if got := zhengzhao.ErrorCode(tc.err); got != tc.code {
@@ -353,11 +353,11 @@ func TestObjectionRefusals(t *testing.T) {
 		}
 
 		// An objection to a superseded version is refused too.
-		v2, err := e.lib.UpdateLicense(e.issuer, e.lic.ID, up)
+		v2, err := e.lib.Licenses.UpdateLicense(e.issuer, e.lic.ID, up)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = e.lib.FileObjection(e.holder, objectionRequest(e.lic.ID))
+		_, err = e.lib.Supervision.FileObjection(e.holder, objectionRequest(e.lic.ID))
 		if zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT || !strings.Contains(zhengzhao.ErrorMessage(err), v2.ID) {
 			t.Fatalf("objection to a superseded version: %v", err)
 		}
@@ -367,7 +367,7 @@ func TestObjectionRefusals(t *testing.T) {
 			up.Fields[k] = v
 		}
 		up.Fields["address"] = "上海市浦东新区世纪大道100号"
-		ans, err := e.lib.AnswerObjection(e.issuer, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Update: up})
+		ans, err := e.lib.Supervision.AnswerObjection(e.issuer, open.ID, &zhengzhao.ObjectionAnswer{Decision: zhengzhao.DecisionCorrect, Update: up})
 		if err != nil || !strings.Contains(ans.Correction, ".003.") {
 			t.Fatalf("correction after an intervening update: %+v, %v", ans, err)
 		}
@@ -381,11 +381,11 @@ func TestAdminFilesForHolder(t *testing.T) {
 		e := newObjectionEnv(t)
 		r := objectionRequest(e.lic.ID)
 		r.Holder = &zhengzhao.ObjectionHolder{IDType: "001", ID: "91310000MA1FL8XQ30"}
-		if _, err := e.lib.FileObjection(e.admin, r); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Supervision.FileObjection(e.admin, r); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("admin names the wrong holder: %v", err)
 		}
 		r.Holder = &zhengzhao.ObjectionHolder{IDType: e.lic.Holder.IDType, ID: e.lic.Holder.ID}
-		o, err := e.lib.FileObjection(e.admin, r)
+		o, err := e.lib.Supervision.FileObjection(e.admin, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -393,12 +393,12 @@ func TestAdminFilesForHolder(t *testing.T) {
 			t.Fatalf("filed at the counter: %+v", o)
 		}
 		// The holder sees it once signed in.
-		mine, n, _, err := e.lib.FindObjections(e.holder, zhengzhao.ObjectionFilter{})
+		mine, n, _, err := e.lib.Supervision.FindObjections(e.holder, zhengzhao.ObjectionFilter{})
 		if err != nil || n != 1 || mine[0].ID != o.ID {
 			t.Fatalf("holder's objections: %d, %v", n, err)
 		}
 		r.Holder = nil
-		if _, err := e.lib.FileObjection(e.holder, &zhengzhao.ObjectionRequest{License: e.lic.ID, Fields: []string{"number"}, Reason: "x",
+		if _, err := e.lib.Supervision.FileObjection(e.holder, &zhengzhao.ObjectionRequest{License: e.lic.ID, Fields: []string{"number"}, Reason: "x",
 			Holder: &zhengzhao.ObjectionHolder{IDType: "001", ID: "x"}}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("a holder names a holder: %v", err)
 		}
@@ -411,41 +411,41 @@ func TestUnitContacts(t *testing.T) {
 		a := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
 		b := e.unit(t, codeB, "", zhengzhao.RoleIssuer)
 		c := &zhengzhao.UnitContact{Unit: codeA, Name: "王小明", Title: "数据资源处处长", Phone: "13812345678", Email: "wang@example.gov.cn"}
-		if err := e.lib.CreateUnitContact(b, c); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if err := e.lib.Supervision.CreateUnitContact(b, c); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("another unit records a contact: %v", err)
 		}
-		if err := e.lib.CreateUnitContact(a, &zhengzhao.UnitContact{Unit: codeA, Name: "x", Title: "y"}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if err := e.lib.Supervision.CreateUnitContact(a, &zhengzhao.UnitContact{Unit: codeA, Name: "x", Title: "y"}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("contact without phone or email: %v", err)
 		}
-		if err := e.lib.CreateUnitContact(a, c); err != nil {
+		if err := e.lib.Supervision.CreateUnitContact(a, c); err != nil {
 			t.Fatal(err)
 		}
-		list, err := e.lib.FindUnitContacts(e.admin, codeA)
+		list, err := e.lib.Supervision.FindUnitContacts(e.admin, codeA)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("contacts: %v, %v", list, err)
 		}
 		if got := list[0]; !got.Masked || got.Name != "王**" || got.Phone != "138****5678" || got.Email != "w***@example.gov.cn" || got.Title != "数据资源处处长" {
 			t.Fatalf("masked contact: %+v", got)
 		}
-		without, n, _, err := e.lib.FindUnitsWithoutContacts(e.admin, zhengzhao.Page{})
+		without, n, _, err := e.lib.Supervision.FindUnitsWithoutContacts(e.admin, zhengzhao.Page{})
 		if err != nil || n != 1 || without[0].Code != codeB {
 			t.Fatalf("units without contacts: %d, %v", n, err)
 		}
-		if _, _, _, err := e.lib.FindUnitsWithoutContacts(a, zhengzhao.Page{}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, _, _, err := e.lib.Supervision.FindUnitsWithoutContacts(a, zhengzhao.Page{}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("a unit lists units without contacts: %v", err)
 		}
-		if err := e.lib.DeleteUnitContact(b, codeA, c.ID); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if err := e.lib.Supervision.DeleteUnitContact(b, codeA, c.ID); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("another unit deletes a contact: %v", err)
 		}
-		if err := e.lib.DeleteUnitContact(a, codeA, c.ID); err != nil {
+		if err := e.lib.Supervision.DeleteUnitContact(a, codeA, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, n, _, _ := e.lib.FindUnitsWithoutContacts(e.admin, zhengzhao.Page{}); n != 2 {
+		if _, n, _, _ := e.lib.Supervision.FindUnitsWithoutContacts(e.admin, zhengzhao.Page{}); n != 2 {
 			t.Fatalf("units without contacts after delete: %d", n)
 		}
 		// The audit log has the contact's ID and title, not the personal data.
 		actor := "unit:" + codeA
-		es, _, _, _ := e.lib.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Actor: &actor})
+		es, _, _, _ := e.lib.Audit.FindAuditEntries(e.admin, zhengzhao.AuditFilter{Actor: &actor})
 		for _, en := range es {
 			js, _ := json.Marshal(en)
 			if strings.Contains(string(js), "13812345678") || strings.Contains(string(js), "王小明") {
@@ -465,11 +465,11 @@ func TestPublicCatalog(t *testing.T) {
 		district := bizType(codeA)
 		district.Code, district.Level = district.Code[:18]+"010", zhengzhao.LevelDistrict
 		for _, typ := range []*zhengzhao.LicenseType{district, pub, hidden} {
-			if err := e.lib.CreateLicenseType(a, typ); err != nil {
+			if err := e.lib.Catalog.CreateLicenseType(a, typ); err != nil {
 				t.Fatal(err)
 			}
 		}
-		cat, err := e.lib.PublicCatalog(context.Background())
+		cat, err := e.lib.Supervision.PublicCatalog(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -493,23 +493,23 @@ func TestSupervisionCounts(t *testing.T) {
 		for i := 2; i <= 4; i++ {
 			r := request(typ, i)
 			r.IssuedOn = "2026-09-01" // paper issued a month ago: late
-			if _, err := e.lib.IssueLicense(e.issuer, r, ""); err != nil {
+			if _, err := e.lib.Licenses.IssueLicense(e.issuer, r, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.lib.FindLicenseByID(e.issuer, e.lic.ID); err != nil { // a use by its issuer
+		if _, err := e.lib.Licenses.FindLicenseByID(e.issuer, e.lic.ID); err != nil { // a use by its issuer
 			t.Fatal(err)
 		}
-		if _, err := e.lib.FindLicenseByID(e.other, e.lic.ID); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN { // refused
+		if _, err := e.lib.Licenses.FindLicenseByID(e.other, e.lic.ID); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN { // refused
 			t.Fatal(err)
 		}
-		if _, err := e.lib.FindLicenseByID(e.admin, e.lic.ID); err != nil { // supervision, not use
+		if _, err := e.lib.Licenses.FindLicenseByID(e.admin, e.lic.ID); err != nil { // supervision, not use
 			t.Fatal(err)
 		}
-		if _, err := e.lib.RevokeLicense(e.issuer, e.lic.ID, "持证主体申请注销"); err != nil {
+		if _, err := e.lib.Licenses.RevokeLicense(e.issuer, e.lic.ID, "持证主体申请注销"); err != nil {
 			t.Fatal(err)
 		}
-		rep, err := e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{From: "2026-09-01", To: "2026-09-30"})
+		rep, err := e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{From: "2026-09-01", To: "2026-09-30"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,30 +529,30 @@ func TestSupervisionCounts(t *testing.T) {
 		if rep.Totals.Issued != 4 || len(rep.Series) != 30 || rep.Series[28].Issued != 4 {
 			t.Fatalf("totals %+v, series %d", rep.Totals, len(rep.Series))
 		}
-		if _, err := e.lib.Supervise(e.other, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA)}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Supervision.Supervise(e.other, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA)}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("a unit reads another's figures: %v", err)
 		}
-		if own, err := e.lib.Supervise(e.other, zhengzhao.SupervisionFilter{Unit: ptrTo(codeB)}); err != nil || len(own.Units) != 1 {
+		if own, err := e.lib.Supervision.Supervise(e.other, zhengzhao.SupervisionFilter{Unit: ptrTo(codeB)}); err != nil || len(own.Units) != 1 {
 			t.Fatalf("a unit reads its own figures: %v", err)
 		}
-		if _, err := e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{From: "2026-10-01", To: "2026-09-01"}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{From: "2026-10-01", To: "2026-09-01"}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("reversed period: %v", err)
 		}
 
 		// Today on time: issued_on is today.
 		r := request(typ, 9)
 		r.IssuedOn = "2026-09-29"
-		if _, err := e.lib.IssueLicense(e.issuer, r, ""); err != nil {
+		if _, err := e.lib.Licenses.IssueLicense(e.issuer, r, ""); err != nil {
 			t.Fatal(err)
 		}
-		rep, _ = e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-09-29", To: "2026-09-29"})
+		rep, _ = e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: "2026-09-29", To: "2026-09-29"})
 		if f := rep.Units[0]; f.Issued != 5 || f.IssuedOnTime != 1 {
 			t.Fatalf("on-time count: %+v", f)
 		}
 		// The same figures whatever mix of daily, monthly and yearly counters
 		// a period reads.
 		for _, p := range [][2]string{{"2026-01-01", "2026-12-31"}, {"2025-12-15", "2027-02-03"}, {"2026-09-29", "2026-10-31"}, {"2022-01-01", "2026-12-31"}} {
-			rep, err := e.lib.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: p[0], To: p[1]})
+			rep, err := e.lib.Supervision.Supervise(e.admin, zhengzhao.SupervisionFilter{Unit: ptrTo(codeA), From: p[0], To: p[1]})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -574,53 +574,53 @@ func TestRandomCheck(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newObjectionEnv(t)
 		for i := 2; i <= 20; i++ {
-			if _, err := e.lib.IssueLicense(e.issuer, request(e.lic.Type, i), ""); err != nil {
+			if _, err := e.lib.Licenses.IssueLicense(e.issuer, request(e.lic.Type, i), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := e.lib.CreateRandomCheck(e.issuer, &zhengzhao.RandomCheckRequest{Unit: codeA, Kind: zhengzhao.CheckLicenses}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Supervision.CreateRandomCheck(e.issuer, &zhengzhao.RandomCheckRequest{Unit: codeA, Kind: zhengzhao.CheckLicenses}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("a unit draws a check: %v", err)
 		}
-		if _, err := e.lib.CreateRandomCheck(e.admin, &zhengzhao.RandomCheckRequest{Unit: codeU, Kind: zhengzhao.CheckUses}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Supervision.CreateRandomCheck(e.admin, &zhengzhao.RandomCheckRequest{Unit: codeU, Kind: zhengzhao.CheckUses}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("a check with nothing to sample: %v", err)
 		}
-		c, err := e.lib.CreateRandomCheck(e.admin, &zhengzhao.RandomCheckRequest{Unit: codeA, Kind: zhengzhao.CheckLicenses, Size: 5})
+		c, err := e.lib.Supervision.CreateRandomCheck(e.admin, &zhengzhao.RandomCheckRequest{Unit: codeA, Kind: zhengzhao.CheckLicenses, Size: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(c.Items) == 0 || len(c.Items) > 5 {
 			t.Fatalf("items: %d", len(c.Items))
 		}
-		if _, err := e.lib.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomeFail}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Supervision.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomeFail}); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("a failure without a note: %v", err)
 		}
-		c, err = e.lib.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomeFail, Note: "照面信息与档案不符"})
+		c, err = e.lib.Supervision.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomeFail, Note: "照面信息与档案不符"})
 		if err != nil || c.Reviewed != 1 || c.Failed != 1 || c.Items[0].ReviewedBy != "admin" {
 			t.Fatalf("review: %+v, %v", c, err)
 		}
-		if _, err := e.lib.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomePass}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if _, err := e.lib.Supervision.ReviewRandomCheck(e.admin, c.ID, 0, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomePass}); zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			t.Fatalf("second review: %v", err)
 		}
-		if _, err := e.lib.ReviewRandomCheck(e.admin, c.ID, 99, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomePass}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Supervision.ReviewRandomCheck(e.admin, c.ID, 99, &zhengzhao.CheckReview{Outcome: zhengzhao.OutcomePass}); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Fatalf("no such item: %v", err)
 		}
-		if own, _, _, err := e.lib.FindRandomChecks(e.issuer, zhengzhao.RandomCheckFilter{}); err != nil || len(own) != 1 {
+		if own, _, _, err := e.lib.Supervision.FindRandomChecks(e.issuer, zhengzhao.RandomCheckFilter{}); err != nil || len(own) != 1 {
 			t.Fatalf("the checked unit sees its check: %v", err)
 		}
-		if _, err := e.lib.FindRandomCheckByID(e.other, c.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+		if _, err := e.lib.Supervision.FindRandomCheckByID(e.other, c.ID); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			t.Fatalf("another unit reads the check: %v", err)
 		}
-		rep, err := e.lib.AnnualReport(e.admin, codeA, 2026)
+		rep, err := e.lib.Supervision.AnnualReport(e.admin, codeA, 2026)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if rep.Figures.ChecksReviewed != 1 || rep.Figures.ChecksFailed != 1 || len(rep.Checks) != 1 || len(rep.Monthly) != 12 || rep.Monthly[8].Issued != 20 {
 			t.Fatalf("annual report: %+v", rep)
 		}
-		if _, err := e.lib.AnnualReport(e.other, codeA, 2026); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Supervision.AnnualReport(e.other, codeA, 2026); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("another unit's annual report: %v", err)
 		}
-		if _, err := e.lib.AnnualReport(e.admin, codeA, 1999); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
+		if _, err := e.lib.Supervision.AnnualReport(e.admin, codeA, 1999); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
 			t.Fatalf("year 1999: %v", err)
 		}
 	})

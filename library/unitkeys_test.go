@@ -19,7 +19,7 @@ func TestRotatedKeyReachesOtherServers(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newEnv(t)
 		ctx := e.unit(t, codeA, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
-		if err := e.lib.CreateLicenseType(ctx, bizType(codeA)); err != nil {
+		if err := e.lib.Catalog.CreateLicenseType(ctx, bizType(codeA)); err != nil {
 			t.Fatal(err)
 		}
 
@@ -32,22 +32,22 @@ func TestRotatedKeyReachesOtherServers(t *testing.T) {
 		})
 
 		n := 0
-		issue := func(lib *library.Library) *zhengzhao.License {
+		issue := func(lib *library.Services) *zhengzhao.License {
 			t.Helper()
 			n++
-			lic, err := lib.IssueLicense(ctx, request(bizType(codeA).Code, n), "")
+			lic, err := lib.Licenses.IssueLicense(ctx, request(bizType(codeA).Code, n), "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			doc, _ := json.Marshal(lic)
-			if res, err := e.lib.VerifyLicense(context.Background(), doc); err != nil || !res.Valid {
+			if res, err := e.lib.Licenses.VerifyLicense(context.Background(), doc); err != nil || !res.Valid {
 				t.Fatalf("verify %s: %+v, %v", lic.ID, res, err)
 			}
 			return lic
 		}
 		oldKID := issue(other).Proof.KID // the second server caches the first key
 
-		key, err := e.lib.RotateSigningKey(e.admin, codeA)
+		key, err := e.lib.Units.RotateSigningKey(e.admin, codeA)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,18 +32,18 @@ func newUseEnv(t *testing.T) *useEnv {
 	e.issuer = e.unit(t, codeA, zhengzhao.AlgSM2SM3, zhengzhao.RoleIssuer)
 	e.user = e.unit(t, codeU, "", zhengzhao.RoleUser)
 	e.typ = bizType(codeA)
-	if err := e.lib.CreateLicenseType(e.issuer, e.typ); err != nil {
+	if err := e.lib.Catalog.CreateLicenseType(e.issuer, e.typ); err != nil {
 		t.Fatal(err)
 	}
 	var err error
-	if e.lic, err = e.lib.IssueLicense(e.issuer, request(e.typ.Code, 1), ""); err != nil {
+	if e.lic, err = e.lib.Licenses.IssueLicense(e.issuer, request(e.typ.Code, 1), ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.lib.CreateMatter(e.user, &zhengzhao.Matter{Code: "M-GOV-1", Name: "政府核查事项", ApplicantKind: zhengzhao.HolderOrganization,
+	if err := e.lib.Use.CreateMatter(e.user, &zhengzhao.Matter{Code: "M-GOV-1", Name: "政府核查事项", ApplicantKind: zhengzhao.HolderOrganization,
 		Materials: []zhengzhao.Material{{Key: "business_license", Name: "营业执照"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if e.ts, err = sign.NewTrustStore(e.lib.CACertificatePEM()); err != nil {
+	if e.ts, err = sign.NewTrustStore(e.lib.Keys.CACertificatePEM()); err != nil {
 		t.Fatal(err)
 	}
 	e.ctx = zhengzhao.UseContext{Operator: "窗口 1 李雷", MatterCode: "M-GOV-1", MatterName: "政府核查事项", CaseNumber: "GOV-2026-0001"}
@@ -56,11 +56,11 @@ func (e *useEnv) scenario(t *testing.T, as context.Context, kind string, fields 
 	t.Helper()
 	s := &zhengzhao.Scenario{Kind: kind, Name: "数据共享", Purpose: "行政核查",
 		Items: []zhengzhao.ScenarioItem{{LicenseType: e.typ.Code, Fields: fields}}}
-	if err := e.lib.ApplyScenario(as, s); err != nil {
+	if err := e.lib.Use.ApplyScenario(as, s); err != nil {
 		t.Fatal(err)
 	}
 	if decision != "" {
-		if _, err := e.lib.DecideScenario(e.admin, s.ID, &zhengzhao.ScenarioDecision{Decision: decision, Note: "审核"}); err != nil {
+		if _, err := e.lib.Use.DecideScenario(e.admin, s.ID, &zhengzhao.ScenarioDecision{Decision: decision, Note: "审核"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -104,11 +104,11 @@ func TestGovernmentScenarioFetch(t *testing.T) {
 		}
 
 		// Without a scenario the usage-list rule stands: the matter is on no list.
-		if _, err := e.lib.FetchLicense(e.user, &zhengzhao.FetchRequest{License: e.lic.ID, Context: e.ctx}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
+		if _, err := e.lib.Use.FetchLicense(e.user, &zhengzhao.FetchRequest{License: e.lic.ID, Context: e.ctx}); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN {
 			t.Fatalf("fetch without a usage list: %v, want forbidden", err)
 		}
 
-		d, err := e.lib.FetchUnderScenario(e.user, req(approved))
+		d, err := e.lib.Use.FetchUnderScenario(e.user, req(approved))
 		if err != nil {
 			t.Fatalf("fetch under an approved scenario: %v", err)
 		}
@@ -161,10 +161,10 @@ func TestGovernmentScenarioFetch(t *testing.T) {
 		noCase.Context.CaseNumber = ""
 		otherType := *e.typ
 		otherType.Code = e.typ.Code[:18] + "077"
-		if err := e.lib.CreateLicenseType(e.issuer, &otherType); err != nil {
+		if err := e.lib.Catalog.CreateLicenseType(e.issuer, &otherType); err != nil {
 			t.Fatal(err)
 		}
-		lic2, err := e.lib.IssueLicense(e.issuer, request(otherType.Code, 2), "")
+		lic2, err := e.lib.Licenses.IssueLicense(e.issuer, request(otherType.Code, 2), "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,17 +187,17 @@ func TestGovernmentScenarioFetch(t *testing.T) {
 			{"type outside the scenario", e.user, wrongType, zhengzhao.EFORBIDDEN, "does not cover license type"},
 		}
 		for _, c := range cases {
-			_, err := e.lib.FetchUnderScenario(c.as, c.r)
+			_, err := e.lib.Use.FetchUnderScenario(c.as, c.r)
 			if zhengzhao.ErrorCode(err) != c.code || !strings.Contains(zhengzhao.ErrorMessage(err), c.msg) {
 				t.Errorf("%s: %v (%s), want %s with %q", c.name, err, zhengzhao.ErrorCode(err), c.code, c.msg)
 			}
 		}
 
 		// Suspended: stops at once; resumed: works again.
-		if _, err := e.lib.DecideScenario(e.admin, approved, &zhengzhao.ScenarioDecision{Decision: "suspend", Note: "核查"}); err != nil {
+		if _, err := e.lib.Use.DecideScenario(e.admin, approved, &zhengzhao.ScenarioDecision{Decision: "suspend", Note: "核查"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.FetchUnderScenario(e.user, req(approved)); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN || !strings.Contains(err.Error(), "suspended") {
+		if _, err := e.lib.Use.FetchUnderScenario(e.user, req(approved)); zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN || !strings.Contains(err.Error(), "suspended") {
 			t.Fatalf("fetch under a suspended scenario: %v", err)
 		}
 		refused := e.entries(t, zhengzhao.ActionUseRefused)[before:]
@@ -208,10 +208,10 @@ func TestGovernmentScenarioFetch(t *testing.T) {
 		if last["scenario"] != approved || last["case_number"] != "GOV-2026-0001" || !strings.Contains(last["reason"], "suspended") {
 			t.Fatalf("refusal audit %v", last)
 		}
-		if _, err := e.lib.DecideScenario(e.admin, approved, &zhengzhao.ScenarioDecision{Decision: "resume"}); err != nil {
+		if _, err := e.lib.Use.DecideScenario(e.admin, approved, &zhengzhao.ScenarioDecision{Decision: "resume"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.FetchUnderScenario(e.user, req(approved)); err != nil {
+		if _, err := e.lib.Use.FetchUnderScenario(e.user, req(approved)); err != nil {
 			t.Fatalf("fetch after resume: %v", err)
 		}
 		if n := len(e.entries(t, zhengzhao.ActionUseFetch)); n != 2 {
@@ -230,7 +230,7 @@ func TestGovernmentScenarioAllFields(t *testing.T) {
 	eachStore(t, func(t *testing.T) {
 		e := newUseEnv(t)
 		sc := e.scenario(t, e.user, zhengzhao.ScenarioGovernment, []string{zhengzhao.ScenarioAllFields}, "approve")
-		d, err := e.lib.FetchUnderScenario(e.user, &zhengzhao.ScenarioFetchRequest{Scenario: sc, License: e.lic.ID, Context: e.ctx})
+		d, err := e.lib.Use.FetchUnderScenario(e.user, &zhengzhao.ScenarioFetchRequest{Scenario: sc, License: e.lic.ID, Context: e.ctx})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +243,7 @@ func TestGovernmentScenarioAllFields(t *testing.T) {
 		if err := json.Unmarshal(d.Document, &lic); err != nil || lic.ID != e.lic.ID || lic.Proof == nil {
 			t.Fatalf("document %s: %v", d.Document, err)
 		}
-		res, err := e.lib.VerifyLicense(context.Background(), d.Document)
+		res, err := e.lib.Licenses.VerifyLicense(context.Background(), d.Document)
 		if err != nil || !res.Valid {
 			t.Fatalf("the embedded license does not verify: %+v %v", res, err)
 		}
@@ -256,12 +256,12 @@ func TestGovernmentScenarioAllFields(t *testing.T) {
 		}
 
 		social := e.unit(t, codeB, "", zhengzhao.RoleSocial)
-		err = e.lib.ApplyScenario(social, &zhengzhao.Scenario{Kind: zhengzhao.ScenarioSocial, Name: "开户", Purpose: "开户",
+		err = e.lib.Use.ApplyScenario(social, &zhengzhao.Scenario{Kind: zhengzhao.ScenarioSocial, Name: "开户", Purpose: "开户",
 			Items: []zhengzhao.ScenarioItem{{LicenseType: e.typ.Code, Fields: []string{zhengzhao.ScenarioAllFields}}}})
 		if zhengzhao.ErrorCode(err) != zhengzhao.EINVALID || !slices.Contains(fieldsOf(err), "items[0].fields[0]") {
 			t.Fatalf("social all-fields scenario: %v", err)
 		}
-		err = e.lib.ApplyScenario(e.user, &zhengzhao.Scenario{Kind: zhengzhao.ScenarioGovernment, Name: "核查", Purpose: "核查",
+		err = e.lib.Use.ApplyScenario(e.user, &zhengzhao.Scenario{Kind: zhengzhao.ScenarioGovernment, Name: "核查", Purpose: "核查",
 			Items: []zhengzhao.ScenarioItem{{LicenseType: e.typ.Code, Fields: []string{"legal_representative", zhengzhao.ScenarioAllFields}}}})
 		if zhengzhao.ErrorCode(err) != zhengzhao.EINVALID || !slices.Contains(fieldsOf(err), "items[0].fields[1]") {
 			t.Fatalf("'*' among named fields: %v", err)
@@ -280,15 +280,15 @@ func TestGrantDisclosureSigned(t *testing.T) {
 		bank := e.unit(t, codeB, "", zhengzhao.RoleSocial)
 		sc := e.scenario(t, bank, zhengzhao.ScenarioSocial, []string{"legal_representative", "registered_capital", "address"}, "approve")
 		holder := request(e.typ.Code, 1).Holder
-		g, err := e.lib.RequestGrant(bank, &zhengzhao.GrantRequest{Scenario: sc, Holder: holder.Ref(), Purpose: "开户",
+		g, err := e.lib.Use.RequestGrant(bank, &zhengzhao.GrantRequest{Scenario: sc, Holder: holder.Ref(), Purpose: "开户",
 			Items: []zhengzhao.ScenarioItem{{LicenseType: e.typ.Code, Fields: []string{"legal_representative", "registered_capital"}}}, ValidUntil: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.lib.DecideGrant(holderCtx(holder), g.ID, &zhengzhao.GrantDecision{Approve: true}); err != nil {
+		if _, err := e.lib.Use.DecideGrant(holderCtx(holder), g.ID, &zhengzhao.GrantDecision{Approve: true}); err != nil {
 			t.Fatal(err)
 		}
-		d, err := e.lib.UseGrant(bank, g.ID)
+		d, err := e.lib.Use.UseGrant(bank, g.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,7 +322,7 @@ func TestGrantDisclosureSigned(t *testing.T) {
 			t.Error("a disclosure with an added field verifies")
 		}
 		// A consent receipt is not a disclosure; an issuer's license is neither.
-		g2, _ := e.lib.FindGrantByID(bank, g.ID)
+		g2, _ := e.lib.Use.FindGrantByID(bank, g.ID)
 		if _, err := library.VerifyGrantDisclosure(e.ts, g2.Receipt); err == nil {
 			t.Error("a consent receipt verifies as a disclosure")
 		}

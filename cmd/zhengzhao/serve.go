@@ -38,7 +38,7 @@ type Main struct {
 
 	// Set by Run.
 	Store      zhengzhao.Store
-	Library    *library.Library
+	Library    *library.Services
 	AdminToken string
 	URL        string
 
@@ -73,7 +73,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.Store = store
-	lib, err := openLibrary(c, store, m.Logger)
+	// Listen first: the holder area's default base URL is the address
+	// listened on, and the library takes its options at construction.
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	defer func() {
+		if err != nil {
+			ln.Close()
+		}
+	}()
+	m.URL = "http://" + displayAddr(ln.Addr())
+	lib, err := openLibrary(c, store, m.Logger, holderOptions(c, m.URL))
 	if err != nil {
 		return err
 	}
@@ -87,15 +99,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	ln, err := net.Listen("tcp", c.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", c.Addr, err)
-	}
-	m.URL = "http://" + displayAddr(ln.Addr())
-	holderCfg := m.holderSetup(m.URL)
 	m.server = zzhttp.NewServer(zzhttp.Config{
-		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, Holder: holderCfg,
+		Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use,
+		Holder:     m.holderConfig(m.URL),
 		AdminToken: m.AdminToken,
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),
@@ -105,8 +112,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	go lib.RunCheckpointer(bg, c.CheckpointInterval)
-	go lib.RunNotifier(bg, 5*time.Second)
+	go lib.Audit.RunCheckpointer(bg, c.CheckpointInterval)
+	go lib.Holders.RunNotifier(bg, 5*time.Second)
 	if c.DebugAddr != "" {
 		if err := m.serveDebug(bg, c.DebugAddr); err != nil {
 			cancel()
@@ -190,7 +197,8 @@ func redactDSN(dsn string) string {
 
 // openLibrary loads or creates the CA, the master key and the audit log key
 // and builds the library.
-func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Library, error) {
+// holder configures the holder area (holderOptions).
+func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger, holder library.HolderOptions) (*library.Services, error) {
 	var (
 		ca  *sign.CA
 		err error
@@ -226,6 +234,7 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Li
 		Store: store, CA: ca, Sealer: sealer,
 		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
 		Logger: log, Calendar: cal, ObjectionWorkdays: c.ObjectionWorkdays, Now: c.Now, VerifyStatusTTL: verifyStatusTTL(c.VerifyStatusTTL),
+		Holder: holder,
 	})
 }
 
@@ -273,7 +282,9 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		return nil
 	}
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	creds, err := demo.Load(sys, m.Library, demo.Options{Licenses: 300})
+	lib := m.Library
+	creds, err := demo.Load(sys, demo.Services{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses,
+		Supervision: lib.Supervision, Use: lib.Use}, demo.Options{Licenses: 300})
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
