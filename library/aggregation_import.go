@@ -1,3 +1,6 @@
+// Measures art. 10 (存量证照入库): bulk import of valid and historical licenses,
+// resumable and idempotent, with a report of every row not imported.
+
 package library
 
 import (

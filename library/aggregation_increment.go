@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): the daily increment of an issuer whose system cannot
+// issue through the API, applied through the one issue path (issue.go).
+
 package library
 
 import (

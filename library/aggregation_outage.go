@@ -1,3 +1,5 @@
+// Measures art. 11 (不可抗力): outages and the catch-up deadline of 3 working days.
+
 package library
 
 import (

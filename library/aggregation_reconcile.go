@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): keep the library consistent with the issuer's system —
+// the reconciliation of an issuer's export against the library.
+
 package library
 
 import (

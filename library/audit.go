@@ -1,3 +1,6 @@
+// Measures art. 26 (日志记录): the tamper-evident audit log — entries, Merkle tree, signed
+// checkpoints, inclusion and consistency proofs.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 7 (发证清单管理): each issuer's catalog of license types, with their
+// templates (face fields), publicity and standard level.
+
 package library
 
 import (

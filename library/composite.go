@@ -1,3 +1,5 @@
+// Measures art. 17 (一业一证): composite licenses that bundle an industry's permits.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 9 (电子送达): delivery to the holder's inbox, whose time is the legal
+// delivery time, and notifications of it through the outbox.
+
 package library
 
 import (

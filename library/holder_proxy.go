@@ -1,3 +1,6 @@
+// Measures art. 22 (弥合数字鸿沟): proxies (代办) who act for holders under a revocable
+// authorization; printed copies carry a verification QR (presentation.go).
+
 package library
 
 import (

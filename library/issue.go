@@ -1,7 +1,5 @@
-package library
-
-// The one issue path (Measures art. 8 issue, art. 9 delivery, art. 10
-// import). Every way a license version comes to be — the API
+// Measures art. 8 (issue), art. 9 (delivery) and art. 10 (import): the one
+// issue path. Every way a license version comes to be — the API
 // (IssueLicense, UpdateLicense, RevokeLicense), a daily increment
 // (SubmitIncrement) and a bulk import (Import) — builds it with newLicense
 // and commits it with one commit step per act: commitIssue, commitUpdate,
@@ -12,6 +10,8 @@ package library
 // records, whose issue happened before the library, so commitImport
 // neither delivers them to the holders' inboxes nor counts them as issues
 // in the supervision statistics (docs/architecture.md, "One issue path").
+
+package library
 
 import (
 	"context"

@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): issue, update and revoke one license at a time
+// through the API, together with the paper license; the acts commit in issue.go.
+
 package library
 
 import (

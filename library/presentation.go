@@ -1,3 +1,6 @@
+// Measures art. 16 (持证主体亮证): short-lived signed display tokens (QR) that holders
+// show, and their verification.
+
 package library
 
 import (

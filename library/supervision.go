@@ -1,3 +1,6 @@
+// Measures art. 23 (异议核实与处理): objections to a license's accuracy, answered by its
+// issuer within a deadline in working days, and the filer's notices.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 29 (监督考核): supervision figures per unit and the annual report,
+// counted from what the audit log records.
+
 package library
 
 import (

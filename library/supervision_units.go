@@ -1,3 +1,6 @@
+// Measures art. 25 (专人管理) and art. 29 (监督考核): the units' responsible staff, the
+// public catalog, and random checks.
+
 package library
 
 import (

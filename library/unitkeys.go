@@ -1,3 +1,6 @@
+// Measures art. 12 (电子签名与认证): the units' signing keys and certificates issued by the
+// library's CA, rotated without invalidating what they signed.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 13 (用证清单) and art. 14 (材料免交): service matters, usage lists and the
+// material exemption query.
+
 package library
 
 import (

@@ -1,3 +1,5 @@
+// Measures art. 19 (可信授权访问): signed disclosures of exactly the granted fields.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 18 (社会化应用) and art. 19 (可信授权访问): holder consent grants, and
+// fetches checked against them, never beyond their scope.
+
 package library
 
 import (

@@ -1,3 +1,6 @@
+// Measures art. 15 (用证单位接入), art. 18 (社会化应用) and art. 20 (赋能基层): use
+// scenarios applied for by units and districts and approved by the administrator.
+
 package library
 
 import (

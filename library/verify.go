@@ -1,3 +1,6 @@
+// Measures art. 6 (效力地位): anyone verifies a license — signature, integrity, issuer
+// certificate and current status — so the electronic license carries the paper one's force.
+
 package library
 
 import (
