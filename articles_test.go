@@ -21,7 +21,7 @@ func TestArticlesHaveFiles(t *testing.T) {
 	if !ok {
 		t.Fatal("docs/architecture.md has no section \"The Measures, article by article\"")
 	}
-	row := regexp.MustCompile("(?m)^\\| (\\d+) \\|[^|]*\\|([^|]*)\\|$")
+	row := regexp.MustCompile(`(?m)^\| (\d+) \|[^|]*\|([^|]*)\|$`)
 	file := regexp.MustCompile("`([^`]+)`")
 	rows := row.FindAllStringSubmatch(table, -1)
 	if len(rows) < 15 {
