@@ -59,6 +59,21 @@ func nextLicense(typ *zhengzhao.LicenseType, issuer zhengzhao.Party, cur *zhengz
 	return newLicense(typ, issuer, id, cur.ID, c), nil
 }
 
+// issueTx is what the commit steps need of a transaction: store the
+// license versions, deliver (inboxWriter) and audit (auditWriter).
+type issueTx interface {
+	CreateLicense(l *zhengzhao.License) error
+	UpdateLicenseLifecycle(l *zhengzhao.License) error
+	inboxWriter
+	auditWriter
+}
+
+// importTx is what commitImport needs of a transaction.
+type importTx interface {
+	ImportLicenses(ls []*zhengzhao.License, es []*zhengzhao.AuditEntry) error
+	statsWriter
+}
+
 // version is a signed license version waiting for its commit step.
 type version struct {
 	lic    *zhengzhao.License
@@ -87,7 +102,7 @@ func issueDetails(v *version, path map[string]string) map[string]string {
 // commitIssue stores the first version v in tx, delivers it to the holder
 // (art. 9) and audits it, which counts it (supervision_stats.go).
 // errSerialTaken when its type, issuer and serial are taken.
-func (l *core) commitIssue(ctx context.Context, tx zhengzhao.Tx, v *version, path map[string]string) error {
+func (l *core) commitIssue(ctx context.Context, tx issueTx, v *version, path map[string]string) error {
 	// Every version chain starts at 001, so the store's uniqueness of
 	// type, issuer, serial and version tells a taken serial.
 	if err := tx.CreateLicense(v.lic); err != nil {
@@ -106,7 +121,7 @@ func (l *core) commitIssue(ctx context.Context, tx zhengzhao.Tx, v *version, pat
 // commitUpdate stores the next version v of cur (read in tx and checked
 // by the caller) in tx, supersedes cur, delivers and audits. ECONFLICT
 // when another update stored the version first.
-func (l *core) commitUpdate(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, v *version, path map[string]string) error {
+func (l *core) commitUpdate(ctx context.Context, tx issueTx, cur *zhengzhao.License, v *version, path map[string]string) error {
 	if err := tx.CreateLicense(v.lic); err != nil {
 		if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
 			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", cur.ID)
@@ -128,7 +143,7 @@ func (l *core) commitUpdate(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao
 
 // commitRevoke revokes cur (read in tx and checked by the caller) for the
 // reason (trimmed and checked), delivers and audits.
-func (l *core) commitRevoke(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao.License, reason string, path map[string]string) error {
+func (l *core) commitRevoke(ctx context.Context, tx issueTx, cur *zhengzhao.License, reason string, path map[string]string) error {
 	at := tx.Now()
 	cur.Status, cur.RevokedAt, cur.RevocationReason = zhengzhao.StatusRevoked, &at, reason
 	if err := tx.UpdateLicenseLifecycle(cur); err != nil {
@@ -146,7 +161,7 @@ func (l *core) commitRevoke(ctx context.Context, tx zhengzhao.Tx, cur *zhengzhao
 // entries (action license.import, the issue details and paths[i]) in tx.
 // Historical records: not delivered, and countAudited does not count the
 // import action as an issue. ECONFLICT when one of them exists.
-func commitImport(ctx context.Context, tx zhengzhao.Tx, actor string, vs []*version, paths []map[string]string) error {
+func commitImport(ctx context.Context, tx importTx, actor string, vs []*version, paths []map[string]string) error {
 	ls := make([]*zhengzhao.License, len(vs))
 	es := make([]*zhengzhao.AuditEntry, len(vs))
 	for i, v := range vs {

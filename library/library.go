@@ -242,6 +242,11 @@ type auditWriter interface {
 // statsWriter is what countAudited needs of a transaction.
 type statsWriter interface {
 	AddStats(deltas []zhengzhao.StatDelta) error
+	licenseReader
+}
+
+// licenseReader reads one license by ID.
+type licenseReader interface {
 	FindLicenseByID(id string) (*zhengzhao.License, error)
 }
 

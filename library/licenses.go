@@ -278,7 +278,7 @@ func (l *Licenses) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) 
 
 // current loads a license for a change by its issuer and checks that it is
 // the current version.
-func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.License, error) {
+func current(ctx context.Context, tx licenseReader, id string) (*zhengzhao.License, error) {
 	lic, err := tx.FindLicenseByID(id)
 	if err != nil {
 		return nil, err
