@@ -67,7 +67,7 @@ directory holds the keys; the first run creates them and the demo units.`,
 				)
 				switch via {
 				case "issue":
-					rate, sampleDocs, err = loadThroughLibrary(ctx, lib, units, n, workers)
+					rate, sampleDocs, err = loadThroughLibrary(ctx, lib.Licenses, units, n, workers)
 				case "import":
 					rate, sampleDocs, err = loadThroughImport(ctx, lib, units, n, seed, analyzer(db))
 				default:
@@ -193,7 +193,7 @@ func ensureDemoUnits(ctx context.Context, lib *library.Services) (map[string]*zh
 
 // loadThroughLibrary issues n licenses from workers concurrent callers and
 // returns the rate and a few signed documents for the raw baseline.
-func loadThroughLibrary(ctx context.Context, lib *library.Services, units map[string]*zhengzhao.Unit, n, workers int) (float64, [][]byte, error) {
+func loadThroughLibrary(ctx context.Context, lics zhengzhao.LicenseService, units map[string]*zhengzhao.Unit, n, workers int) (float64, [][]byte, error) {
 	var (
 		next     atomic.Int64
 		done     atomic.Int64
@@ -230,7 +230,7 @@ func loadThroughLibrary(ctx context.Context, lib *library.Services, units map[st
 				}
 				dt := demo.Types[int(i)%len(demo.Types)]
 				uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[dt.Issuer]})
-				lic, err := lib.Licenses.IssueLicense(uctx, dt.Request(rng), "")
+				lic, err := lics.IssueLicense(uctx, dt.Request(rng), "")
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return
