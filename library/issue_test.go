@@ -115,9 +115,17 @@ func TestEveryIssuePathDeliversAuditsAndCounts(t *testing.T) {
 			}
 		}
 
+		// A serial taken through the API is taken for the increment too:
+		// the whole increment is refused, naming the item.
+		before := len(e.licenses(t))
+		_, err := e.lib.Aggregation.SubmitIncrement(e.issuer, &zhengzhao.Increment{Date: day(4), Issued: []zhengzhao.IssueRequest{req(3), req(1)}})
+		if zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT || !strings.Contains(zhengzhao.ErrorMessage(err), "issued[1].serial") || len(e.licenses(t)) != before {
+			t.Errorf("increment with a taken serial: %v (licenses %d → %d)", err, before, len(e.licenses(t)))
+		}
+
 		// Import: the same issue details with the job's own; no delivery and
 		// no issue counted.
-		before := e.stats(t)
+		stats := e.stats(t)
 		h := req(9).Holder
 		csv := "serial,number,holder_id,holder_name,issued_on,legal_representative\nPATH0009,PATH-9," + h.ID + "," + h.Name + ",2020-01-02,王五\n"
 		if _, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: "csv"}, strings.NewReader(csv)); err != nil {
@@ -133,7 +141,7 @@ func TestEveryIssuePathDeliversAuditsAndCounts(t *testing.T) {
 		if diff := cmp.Diff([][]string{{"digest", "holder", "issued_on", "kid"}}, e.detailKeys(t, base)); diff != "" {
 			t.Errorf("import: audit details (-want +got):\n%s", diff)
 		}
-		if d := statsDelta(before, e.stats(t)); len(d) != 0 {
+		if d := statsDelta(stats, e.stats(t)); len(d) != 0 {
 			t.Errorf("import counted %v; historical records are not counted as issues", d)
 		}
 	})
