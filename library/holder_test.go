@@ -591,3 +591,61 @@ func TestNotificationErrorsAreStoredAsText(t *testing.T) {
 		}
 	})
 }
+
+// refusingStore is the real store, except that it refuses to record a
+// notification whose error contains "refuse-me", as PostgreSQL refused
+// text it could not hold: a fault injected into the real store.
+type refusingStore struct{ zhengzhao.Store }
+
+func (s refusingStore) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
+	return s.Store.Update(ctx, func(tx zhengzhao.Tx) error { return fn(refusingTx{tx}) })
+}
+
+type refusingTx struct{ zhengzhao.Tx }
+
+func (tx refusingTx) UpdateNotification(n *zhengzhao.Notification) error {
+	if strings.Contains(n.LastError, "refuse-me") {
+		return zhengzhao.Errorf(zhengzhao.EINVALID, "text refused")
+	}
+	return tx.Tx.UpdateNotification(n)
+}
+
+// TestRefusedNotificationRecordDoesNotStopTheBatch: when the store refuses
+// a notification's record, the attempt is recorded on that row without the
+// error text, and the rest of the batch is sent and recorded.
+func TestRefusedNotificationRecordDoesNotStopTheBatch(t *testing.T) {
+	eachStore(t, func(t *testing.T) {
+		e := newHolderEnv(t, library.HolderOptions{})
+		fail := map[string]error{}
+		var mu sync.Mutex
+		notifier := notifierFunc(func(_ context.Context, n *zhengzhao.Notification) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return fail[n.License]
+		})
+		e.lib = e.another(t, func(c *library.Config) {
+			c.Store, c.Now, c.Holder = refusingStore{c.Store}, e.clock.Now, library.HolderOptions{Notifier: notifier}
+		})
+		refused, failed, ok := e.issue(t, e.a), e.issue(t, e.a), e.issue(t, e.a)
+		mu.Lock()
+		fail[refused.ID], fail[failed.ID] = errors.New("refuse-me"), errors.New("busy")
+		mu.Unlock()
+		sent, err := e.lib.Holders.SendNotifications(context.Background())
+		if err != nil || sent != 1 {
+			t.Fatalf("sent %d, %v; want 1, every attempt recorded", sent, err)
+		}
+		var all []*zhengzhao.Notification
+		if err := e.lib.Store().View(context.Background(), func(tx zhengzhao.ReadTx) (err error) {
+			all, _, err = tx.FindAllNotifications(zhengzhao.Page{Limit: 100})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]string{refused.ID: "the error text could not be stored", failed.ID: "busy", ok.ID: ""}
+		for _, n := range all {
+			if n.Attempts != 1 || n.LastError != want[n.License] || (n.SentAt != nil) != (n.License == ok.ID) {
+				t.Errorf("notification of %s: attempts %d, error %q, sent %v; want 1, %q", n.License, n.Attempts, n.LastError, n.SentAt, want[n.License])
+			}
+		}
+	})
+}
