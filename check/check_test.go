@@ -20,7 +20,7 @@ import (
 )
 
 // demoLibrary is the demo data set on SQLite, checkpointed.
-func demoLibrary(t *testing.T) (*library.Library, *sqlite.Store, check.Config, string) {
+func demoLibrary(t *testing.T) (*library.Services, *sqlite.Store, check.Config, string) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
@@ -45,10 +45,11 @@ func demoLibrary(t *testing.T) (*library.Library, *sqlite.Store, check.Config, s
 		t.Fatal(err)
 	}
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	if _, err := demo.Load(sys, lib, demo.Options{Licenses: 40}); err != nil {
+	if _, err := demo.Load(sys, demo.Services{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Use: lib.Use}, demo.Options{Licenses: 40}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lib.SignCheckpoint(sys); err != nil {
+	if _, err := lib.Audit.SignCheckpoint(sys); err != nil {
 		t.Fatal(err)
 	}
 	trust, err := sign.NewTrustStore(ca.CertPEM())
@@ -103,7 +104,7 @@ func TestCleanAndChanged(t *testing.T) {
 func TestPublished(t *testing.T) {
 	lib, store, c, _ := demoLibrary(t)
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	cp, err := lib.LatestCheckpoint(sys)
+	cp, err := lib.Audit.LatestCheckpoint(sys)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,12 +27,15 @@ type Options struct {
 	Seed uint64
 }
 
-// Services are the library services the loader calls.
-type Services interface {
-	zhengzhao.UnitService
-	zhengzhao.CatalogService
-	zhengzhao.LicenseService
-	zhengzhao.AggregationService
+// Services are the library services the loader calls. Supervision and
+// Use are optional: without them the loader leaves their areas empty.
+type Services struct {
+	Units       zhengzhao.UnitService
+	Catalog     zhengzhao.CatalogService
+	Licenses    zhengzhao.LicenseService
+	Aggregation zhengzhao.AggregationService
+	Supervision zhengzhao.SupervisionService
+	Use         zhengzhao.UseService
 }
 
 // UnitCredential is a demo unit with its API key.
@@ -88,10 +91,10 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 	units := map[string]*zhengzhao.Unit{}
 	for _, du := range Units {
 		u := &zhengzhao.Unit{Code: du.Code, Name: du.Name, Roles: du.Roles, Region: du.Region, SigningAlg: du.Alg}
-		if err := svc.CreateUnit(ctx, u); err != nil {
+		if err := svc.Units.CreateUnit(ctx, u); err != nil {
 			return nil, fmt.Errorf("unit %s: %w", du.Name, err)
 		}
-		key, _, err := svc.CreateUnitKey(ctx, u.Code)
+		key, _, err := svc.Units.CreateUnitKey(ctx, u.Code)
 		if err != nil {
 			return nil, fmt.Errorf("key of unit %s: %w", du.Name, err)
 		}
@@ -100,7 +103,7 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 	}
 	for _, t := range Types {
 		t := t.LicenseType
-		if err := svc.CreateLicenseType(ctx, &t); err != nil {
+		if err := svc.Catalog.CreateLicenseType(ctx, &t); err != nil {
 			return nil, fmt.Errorf("license type %s: %w", t.Name, err)
 		}
 	}
@@ -128,25 +131,25 @@ func Load(ctx context.Context, svc Services, o Options) (*Credentials, error) {
 		case i%25 == 7:
 			up := &zhengzhao.LicenseUpdate{Number: lic.Number, Holder: lic.Holder, IssuedOn: time.Now().Format(zhengzhao.DateLayout),
 				ValidFrom: lic.ValidFrom, ValidUntil: lic.ValidUntil, Fields: Types[i%len(Types)].amend(lic.Fields, rng)}
-			nl, err := svc.UpdateLicense(uctx, lic.ID, up)
+			nl, err := svc.Licenses.UpdateLicense(uctx, lic.ID, up)
 			if err != nil {
 				return nil, fmt.Errorf("update %s: %w", lic.ID, err)
 			}
 			issued[i] = nl
 		case i%40 == 13:
-			if _, err := svc.RevokeLicense(uctx, lic.ID, "持证主体申请注销"); err != nil {
+			if _, err := svc.Licenses.RevokeLicense(uctx, lic.ID, "持证主体申请注销"); err != nil {
 				return nil, fmt.Errorf("revoke %s: %w", lic.ID, err)
 			}
 		}
 	}
-	if ov, ok := svc.(zhengzhao.SupervisionService); ok {
-		if err := loadSupervision(ctx, svc, ov, units, issued, rng); err != nil {
+	if svc.Supervision != nil {
+		if err := loadSupervision(ctx, svc.Licenses, svc.Supervision, units, issued, rng); err != nil {
 			return nil, err
 		}
 	}
-	if use, ok := svc.(zhengzhao.UseService); ok {
+	if svc.Use != nil {
 		var err error
-		if creds.Use, err = loadUse(ctx, svc, use, units, issued, rng); err != nil {
+		if creds.Use, err = loadUse(ctx, svc.Licenses, svc.Use, units, issued, rng); err != nil {
 			return nil, err
 		}
 	}

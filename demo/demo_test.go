@@ -16,7 +16,7 @@ import (
 
 // openLibrary builds a real library on SQLite in a temporary directory,
 // as serve does.
-func openLibrary(t *testing.T) *library.Library {
+func openLibrary(t *testing.T) *library.Services {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
@@ -51,11 +51,12 @@ func openLibrary(t *testing.T) *library.Library {
 func TestLoadLooksLikeAMonth(t *testing.T) {
 	lib := openLibrary(t)
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	if _, err := demo.Load(sys, lib, demo.Options{}); err != nil {
+	if _, err := demo.Load(sys, demo.Services{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Use: lib.Use}, demo.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	admin := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin})
-	rep, err := lib.Supervise(admin, zhengzhao.SupervisionFilter{})
+	rep, err := lib.Supervision.Supervise(admin, zhengzhao.SupervisionFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestLoadLooksLikeAMonth(t *testing.T) {
 		t.Errorf("no figures for %v", want)
 	}
 	// The back catalogue is in the library all the same.
-	_, total, _, err := lib.FindLicenses(admin, zhengzhao.LicenseFilter{Page: zhengzhao.Page{Limit: 1}})
+	_, total, _, err := lib.Licenses.FindLicenses(admin, zhengzhao.LicenseFilter{Page: zhengzhao.Page{Limit: 1}})
 	if err != nil || total < 300+73 {
 		t.Fatalf("%d licenses in the library (%v), want the 300 of the back catalogue and this month's", total, err)
 	}

@@ -67,7 +67,7 @@ func importHistory(ctx context.Context, svc Services, units map[string]*zhengzha
 			continue
 		}
 		uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[dt.Issuer]})
-		job, err := svc.Import(uctx, &zhengzhao.ImportSpec{Type: dt.Code, Format: zhengzhao.FormatJSONL,
+		job, err := svc.Aggregation.Import(uctx, &zhengzhao.ImportSpec{Type: dt.Code, Format: zhengzhao.FormatJSONL,
 			Provenance: zhengzhao.ProvenanceBornDigital, Source: "demo back catalogue"}, &b)
 		if err != nil {
 			return nil, fmt.Errorf("import the %s back catalogue: %w", dt.Name, err)
@@ -79,7 +79,7 @@ func importHistory(ctx context.Context, svc Services, units map[string]*zhengzha
 		typ, issuer := dt.Code, dt.Issuer
 		f := zhengzhao.LicenseFilter{Type: &typ, Issuer: &issuer, Page: zhengzhao.Page{Limit: 1000}}
 		for {
-			lics, _, next, err := svc.FindLicenses(uctx, f)
+			lics, _, next, err := svc.Licenses.FindLicenses(uctx, f)
 			if err != nil {
 				return nil, fmt.Errorf("read the %s back catalogue: %w", dt.Name, err)
 			}
@@ -125,7 +125,7 @@ func issueMonth(ctx context.Context, svc Services, units map[string]*zhengzhao.U
 				until := day.AddDate(dt.Years, 0, -1).Format(zhengzhao.DateLayout)
 				req.ValidUntil = &until
 			}
-			lic, err := svc.IssueLicense(uctx, req, "")
+			lic, err := svc.Licenses.IssueLicense(uctx, req, "")
 			if err != nil {
 				return nil, fmt.Errorf("issue this month's %s: %w", dt.Name, err)
 			}

@@ -31,7 +31,7 @@ var objectionReasons = []string{
 }
 
 // loadSupervision adds the demo's supervision activity through the services.
-func loadSupervision(ctx context.Context, svc Services, ov zhengzhao.SupervisionService, units map[string]*zhengzhao.Unit,
+func loadSupervision(ctx context.Context, lics zhengzhao.LicenseService, ov zhengzhao.SupervisionService, units map[string]*zhengzhao.Unit,
 	issued []*zhengzhao.License, rng *rand.Rand) error {
 	as := func(code string) context.Context {
 		return zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[code]})
@@ -46,12 +46,12 @@ func loadSupervision(ctx context.Context, svc Services, ov zhengzhao.Supervision
 	// the documents it may not read.
 	for i, lic := range issued {
 		if i%3 == 0 {
-			if _, err := svc.FindLicenseByID(as(lic.Issuer.Code), lic.ID); err != nil {
+			if _, err := lics.FindLicenseByID(as(lic.Issuer.Code), lic.ID); err != nil {
 				return fmt.Errorf("read %s: %w", lic.ID, err)
 			}
 		}
 		if i%17 == 0 {
-			_, _ = svc.FindLicenseByID(as(pdCenter), lic.ID) // refused: counted as a refusal
+			_, _ = lics.FindLicenseByID(as(pdCenter), lic.ID) // refused: counted as a refusal
 		}
 	}
 	// Objections by the using unit: answered with a correction, rejected,

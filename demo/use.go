@@ -75,7 +75,7 @@ func (u *UseDemo) String() string {
 }
 
 // loadUse adds the use area's demo data through the services.
-func loadUse(ctx context.Context, svc Services, use zhengzhao.UseService, units map[string]*zhengzhao.Unit,
+func loadUse(ctx context.Context, lics zhengzhao.LicenseService, use zhengzhao.UseService, units map[string]*zhengzhao.Unit,
 	issued []*zhengzhao.License, rng *rand.Rand) (*UseDemo, error) {
 	as := func(code string) context.Context {
 		return zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[code]})
@@ -110,7 +110,7 @@ func loadUse(ctx context.Context, svc Services, use zhengzhao.UseService, units 
 	req.Fields["legal_representative"] = biz.Fields["legal_representative"]
 	until := "2029-05-31"
 	req.IssuedOn, req.ValidFrom, req.ValidUntil = "2024-06-01", "2024-06-01", &until
-	if _, err := svc.IssueLicense(as(shMarket), req, ""); err != nil {
+	if _, err := lics.IssueLicense(as(shMarket), req, ""); err != nil {
 		return nil, fmt.Errorf("food license of the demo applicant: %w", err)
 	}
 	sc := &zhengzhao.Scenario{Kind: zhengzhao.ScenarioSocial, Name: "对公账户开户企业信息核验",

@@ -33,7 +33,7 @@ var (
 // usePages is a server over a real library with a using unit, the demo
 // business-license type and one matter.
 type usePages struct {
-	lib      *library.Library
+	lib      *library.Services
 	admin    context.Context
 	handler  http.Handler
 	unitKey  string
@@ -70,28 +70,28 @@ func newUsePages(t *testing.T) *usePages {
 		{Code: pageIssuerUnit, Name: "上海市市场监督管理局", Roles: []zhengzhao.Role{zhengzhao.RoleIssuer}, Region: "310000", SigningAlg: zhengzhao.AlgEdDSA},
 		{Code: pageUserUnit, Name: "上海市浦东新区企业服务中心", Roles: []zhengzhao.Role{zhengzhao.RoleUser}, Region: "310115"},
 	} {
-		if err := lib.CreateUnit(p.admin, u); err != nil {
+		if err := lib.Units.CreateUnit(p.admin, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if p.unitKey, _, err = lib.CreateUnitKey(p.admin, pageUserUnit); err != nil {
+	if p.unitKey, _, err = lib.Units.CreateUnitKey(p.admin, pageUserUnit); err != nil {
 		t.Fatal(err)
 	}
 	for _, dt := range demo.Types[:2] {
 		lt := dt.LicenseType
 		lt.Issuers = []string{pageIssuerUnit}
-		if err := lib.CreateLicenseType(p.admin, &lt); err != nil {
+		if err := lib.Catalog.CreateLicenseType(p.admin, &lt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.bizType, p.foodType = demo.Types[0].Code, demo.Types[1].Code
-	if err := lib.CreateMatter(p.admin, &zhengzhao.Matter{Code: pageMatterCode, Name: "食品经营许可（新办）", Owner: pageUserUnit,
+	if err := lib.Use.CreateMatter(p.admin, &zhengzhao.Matter{Code: pageMatterCode, Name: "食品经营许可（新办）", Owner: pageUserUnit,
 		ApplicantKind: zhengzhao.HolderOrganization, Materials: []zhengzhao.Material{
 			{Key: "business_license", Name: "营业执照"}, {Key: "food_safety_rules", Name: "食品安全管理制度"}}}); err != nil {
 		t.Fatal(err)
 	}
-	p.handler = zhttp.NewServer(zhttp.Config{Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, AdminToken: adminToken}).Handler()
+	p.handler = zhttp.NewServer(zhttp.Config{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use, AdminToken: adminToken}).Handler()
 	return p
 }
 
@@ -130,7 +130,7 @@ func (p *usePages) signIn(t *testing.T) http.Header {
 // auditCount counts the audit entries with the action and subject.
 func (p *usePages) auditCount(t *testing.T, action, subject string) int {
 	t.Helper()
-	es, _, _, err := p.lib.FindAuditEntries(p.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit}})
+	es, _, _, err := p.lib.Audit.FindAuditEntries(p.admin, zhengzhao.AuditFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func mustContain(t *testing.T, rec *httptest.ResponseRecorder, status int, wants
 // render the library's data with names, in Chinese and in English.
 func TestMatterPagesShowData(t *testing.T) {
 	p := newUsePages(t)
-	if _, err := p.lib.PutUsageList(p.admin, &zhengzhao.UsageList{Unit: pageUserUnit, Matter: pageMatterCode,
+	if _, err := p.lib.Use.PutUsageList(p.admin, &zhengzhao.UsageList{Unit: pageUserUnit, Matter: pageMatterCode,
 		Items: []zhengzhao.UsageItem{{Material: "business_license", LicenseTypes: []string{p.bizType}}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestMatterFormCreatesAndAudits(t *testing.T) {
 	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/supervision/matters/310115-JZ-002?saved=matter" {
 		t.Fatalf("create: %d %v %s", rec.Code, rec.Header(), rec.Body)
 	}
-	m, err := p.lib.FindMatterByCode(p.admin, "310115-JZ-002")
+	m, err := p.lib.Use.FindMatterByCode(p.admin, "310115-JZ-002")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestMatterFormCreatesAndAudits(t *testing.T) {
 	if rec = p.do(t, "POST", "/supervision/matters/310115-JZ-002", form, c); rec.Code != http.StatusSeeOther {
 		t.Fatalf("update: %d %s", rec.Code, rec.Body)
 	}
-	if m, _ = p.lib.FindMatterByCode(p.admin, "310115-JZ-002"); m.Name != "建筑工程施工许可（新办）" || len(m.Materials) != 1 {
+	if m, _ = p.lib.Use.FindMatterByCode(p.admin, "310115-JZ-002"); m.Name != "建筑工程施工许可（新办）" || len(m.Materials) != 1 {
 		t.Fatalf("updated %+v", m)
 	}
 	if n := p.auditCount(t, zhengzhao.ActionMatterUpdate, "310115-JZ-002"); n != 1 {
@@ -226,7 +226,7 @@ func TestMatterFormCreatesAndAudits(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("put usage list: %d %s", rec.Code, rec.Body)
 	}
-	ul, err := p.lib.FindUsageLists(p.admin, pageUserUnit)
+	ul, err := p.lib.Use.FindUsageLists(p.admin, pageUserUnit)
 	if err != nil || len(ul) != 1 || len(ul[0].Items) != 1 || len(ul[0].Items[0].LicenseTypes) != 2 {
 		t.Fatalf("usage lists %+v %v", ul, err)
 	}
@@ -239,7 +239,7 @@ func TestMatterFormCreatesAndAudits(t *testing.T) {
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("delete usage list: %d %s", rec.Code, rec.Body)
 	}
-	if ul, _ = p.lib.FindUsageLists(p.admin, pageUserUnit); len(ul) != 0 {
+	if ul, _ = p.lib.Use.FindUsageLists(p.admin, pageUserUnit); len(ul) != 0 {
 		t.Fatalf("after delete: %+v", ul)
 	}
 	if n := p.auditCount(t, zhengzhao.ActionUsageListDelete, pageUserUnit); n != 1 {
@@ -283,13 +283,13 @@ func TestMatterFormRejectsBadInput(t *testing.T) {
 			mustContain(t, p.do(t, "POST", tc.path, tc.form, c), tc.code, tc.wants...)
 		})
 	}
-	if _, err := p.lib.FindMatterByCode(p.admin, "bad code!"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+	if _, err := p.lib.Use.FindMatterByCode(p.admin, "bad code!"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 		t.Fatalf("bad matter stored: %v", err)
 	}
-	if m, _ := p.lib.FindMatterByCode(p.admin, pageMatterCode); m.Name != "食品经营许可（新办）" || m.ApplicantKind != zhengzhao.HolderOrganization {
+	if m, _ := p.lib.Use.FindMatterByCode(p.admin, pageMatterCode); m.Name != "食品经营许可（新办）" || m.ApplicantKind != zhengzhao.HolderOrganization {
 		t.Fatalf("matter changed: %+v", m)
 	}
-	if ul, _ := p.lib.FindUsageLists(p.admin, ""); len(ul) != 0 {
+	if ul, _ := p.lib.Use.FindUsageLists(p.admin, ""); len(ul) != 0 {
 		t.Fatalf("usage lists stored: %+v", ul)
 	}
 	if n := p.auditCount(t, zhengzhao.ActionMatterCreate, "bad code!"); n != before {
@@ -337,10 +337,10 @@ func TestMatterPagesRefuseOthers(t *testing.T) {
 	if rec := p.do(t, "POST", "/supervision/matters", create, cross); rec.Code != http.StatusForbidden {
 		t.Errorf("cross-site post: %d", rec.Code)
 	}
-	if _, err := p.lib.FindMatterByCode(p.admin, "X-1"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+	if _, err := p.lib.Use.FindMatterByCode(p.admin, "X-1"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 		t.Fatalf("a refused post created the matter: %v", err)
 	}
-	if ul, _ := p.lib.FindUsageLists(p.admin, ""); len(ul) != 0 {
+	if ul, _ := p.lib.Use.FindUsageLists(p.admin, ""); len(ul) != 0 {
 		t.Fatalf("a refused post stored a usage list: %+v", ul)
 	}
 }

@@ -1,3 +1,6 @@
+// Measures art. 26 (日志记录): the tamper-evident audit log — entries, Merkle tree, signed
+// checkpoints, inclusion and consistency proofs.
+
 package library
 
 import (
@@ -15,7 +18,7 @@ const integrateBatch = 1024
 
 // integrate extends the stored Merkle tree over every audit entry, in
 // batches, and returns the new head.
-func (l *Library) integrate(ctx context.Context) (zhengzhao.TreeHead, error) {
+func (l *core) integrate(ctx context.Context) (zhengzhao.TreeHead, error) {
 	l.integrateMu.Lock()
 	defer l.integrateMu.Unlock()
 	for {
@@ -82,14 +85,14 @@ func integrateTx(tx zhengzhao.Tx) (zhengzhao.TreeHead, bool, error) {
 
 // SignCheckpoint integrates every entry and signs a checkpoint of the
 // tree, unless the latest checkpoint already covers it.
-func (l *Library) SignCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
+func (l *Audit) SignCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
 	return l.checkpoint(ctx)
 }
 
-func (l *Library) checkpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
+func (l *core) checkpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
 	if _, err := l.integrate(ctx); err != nil {
 		return nil, err
 	}
@@ -132,7 +135,7 @@ func (l *Library) checkpoint(ctx context.Context) (*zhengzhao.Checkpoint, error)
 }
 
 // RunCheckpointer signs a checkpoint every interval until ctx ends.
-func (l *Library) RunCheckpointer(ctx context.Context, interval time.Duration) {
+func (l *Audit) RunCheckpointer(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -148,7 +151,7 @@ func (l *Library) RunCheckpointer(ctx context.Context, interval time.Duration) {
 }
 
 // LatestCheckpoint returns the newest signed checkpoint.
-func (l *Library) LatestCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
+func (l *Audit) LatestCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, error) {
 	var cp *zhengzhao.Checkpoint
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		cp, err = tx.LatestCheckpoint()
@@ -158,7 +161,7 @@ func (l *Library) LatestCheckpoint(ctx context.Context) (*zhengzhao.Checkpoint, 
 }
 
 // FindAuditEntries lists audit entries for the administrator.
-func (l *Library) FindAuditEntries(ctx context.Context, f zhengzhao.AuditFilter) ([]*zhengzhao.AuditEntry, int, string, error) {
+func (l *Audit) FindAuditEntries(ctx context.Context, f zhengzhao.AuditFilter) ([]*zhengzhao.AuditEntry, int, string, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, 0, "", err
 	}
@@ -176,7 +179,7 @@ func (l *Library) FindAuditEntries(ctx context.Context, f zhengzhao.AuditFilter)
 }
 
 // InclusionProof proves entry index in the tree of size leaves.
-func (l *Library) InclusionProof(ctx context.Context, index, size int64) (*zhengzhao.InclusionProof, error) {
+func (l *Audit) InclusionProof(ctx context.Context, index, size int64) (*zhengzhao.InclusionProof, error) {
 	var p *zhengzhao.InclusionProof
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		head, err := tx.FindTreeHead()
@@ -212,7 +215,7 @@ func (l *Library) InclusionProof(ctx context.Context, index, size int64) (*zheng
 }
 
 // ConsistencyProof proves that the tree of size2 extends that of size1.
-func (l *Library) ConsistencyProof(ctx context.Context, size1, size2 int64) (*zhengzhao.ConsistencyProof, error) {
+func (l *Audit) ConsistencyProof(ctx context.Context, size1, size2 int64) (*zhengzhao.ConsistencyProof, error) {
 	var p *zhengzhao.ConsistencyProof
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		head, err := tx.FindTreeHead()

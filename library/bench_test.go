@@ -81,7 +81,7 @@ func BenchmarkIssueLicense(b *testing.B) {
 			code := []string{codeA, codeB, codeC}[i]
 			ctx := e.unit(b, code, alg, zhengzhao.RoleIssuer)
 			typ := bizType(code)
-			if err := e.lib.CreateLicenseType(ctx, typ); err != nil {
+			if err := e.lib.Catalog.CreateLicenseType(ctx, typ); err != nil {
 				b.Fatal(err)
 			}
 			var n atomic.Int64
@@ -89,7 +89,7 @@ func BenchmarkIssueLicense(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := e.lib.IssueLicense(ctx, request(typ.Code, int(n.Add(1))), ""); err != nil {
+					if _, err := e.lib.Licenses.IssueLicense(ctx, request(typ.Code, int(n.Add(1))), ""); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -107,10 +107,10 @@ func BenchmarkVerifyLicense(b *testing.B) {
 			code := []string{codeA, codeB, codeC}[i]
 			ctx := e.unit(b, code, alg, zhengzhao.RoleIssuer)
 			typ := bizType(code)
-			if err := e.lib.CreateLicenseType(ctx, typ); err != nil {
+			if err := e.lib.Catalog.CreateLicenseType(ctx, typ); err != nil {
 				b.Fatal(err)
 			}
-			lic, err := e.lib.IssueLicense(ctx, request(typ.Code, 1), "")
+			lic, err := e.lib.Licenses.IssueLicense(ctx, request(typ.Code, 1), "")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -118,7 +118,7 @@ func BenchmarkVerifyLicense(b *testing.B) {
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					res, err := e.lib.VerifyLicense(context.Background(), doc)
+					res, err := e.lib.Licenses.VerifyLicense(context.Background(), doc)
 					if err != nil || !res.Valid {
 						b.Fatalf("verify: %+v %v", res, err)
 					}

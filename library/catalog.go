@@ -1,3 +1,6 @@
+// Measures art. 7 (发证清单管理): each issuer's catalog of license types, with their
+// templates (face fields), publicity and standard level.
+
 package library
 
 import (
@@ -10,7 +13,7 @@ import (
 
 // CreateLicenseType adds a catalog entry. An issuing unit that defines a
 // type is always among its issuers.
-func (l *Library) CreateLicenseType(ctx context.Context, t *zhengzhao.LicenseType) error {
+func (l *Catalog) CreateLicenseType(ctx context.Context, t *zhengzhao.LicenseType) error {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
@@ -65,7 +68,7 @@ func mayKnowType(a zhengzhao.Actor, t *zhengzhao.LicenseType) bool {
 
 // FindLicenseTypeByCode returns a catalog entry; non-public entries only to
 // the administrator and the type's own units.
-func (l *Library) FindLicenseTypeByCode(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
+func (l *Catalog) FindLicenseTypeByCode(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
 	var t *zhengzhao.LicenseType
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		t, err = tx.FindLicenseTypeByCode(code)
@@ -83,7 +86,7 @@ func (l *Library) FindLicenseTypeByCode(ctx context.Context, code string) (*zhen
 // FindLicenseTypes lists the catalog. Everyone sees the public types; the
 // administrator sees all; an issuing unit asking for its own types
 // (Issuer = its code) also sees its non-public ones.
-func (l *Library) FindLicenseTypes(ctx context.Context, f zhengzhao.LicenseTypeFilter) ([]*zhengzhao.LicenseType, int, string, error) {
+func (l *Catalog) FindLicenseTypes(ctx context.Context, f zhengzhao.LicenseTypeFilter) ([]*zhengzhao.LicenseType, int, string, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	own := f.Issuer != nil && a.IsUnit(*f.Issuer)
 	if !isAdmin(a) && !own {

@@ -1,3 +1,5 @@
+// Measures art. 17 (一业一证): composite licenses that bundle an industry's permits.
+
 package library
 
 import (
@@ -10,7 +12,7 @@ import (
 // verifyComponents reports the current status of each permit a composite
 // license bundles (art. 17). A component that is not valid is named in
 // the reasons; the composite's own validity is its own document's.
-func (l *Library) verifyComponents(ctx context.Context, lic *zhengzhao.License, res *zhengzhao.VerifyResult, now time.Time) error {
+func (l *core) verifyComponents(ctx context.Context, lic *zhengzhao.License, res *zhengzhao.VerifyResult, now time.Time) error {
 	ids := lic.ComponentIDs()
 	res.Components = make([]zhengzhao.ComponentStatus, 0, len(ids))
 	return l.store.View(ctx, func(tx zhengzhao.ReadTx) error {

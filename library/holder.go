@@ -15,8 +15,6 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/sign"
 )
 
-var _ zhengzhao.HolderService = (*Library)(nil)
-
 // HolderOptions configure the holder area: display tokens, sessions and
 // notifications.
 type HolderOptions struct {
@@ -41,8 +39,8 @@ type HolderOptions struct {
 
 // holderState is the library's holder-area state.
 type holderState struct {
+	opts     HolderOptions // set by New, never changed
 	mu       sync.Mutex
-	opts     HolderOptions
 	display  *sign.Signer
 	notAfter time.Time
 	// known holds the key IDs of display keys added to the trust store;
@@ -51,8 +49,8 @@ type holderState struct {
 	reloaded time.Time
 }
 
-// SetHolderOptions configures the holder area; call it before serving.
-func (l *Library) SetHolderOptions(o HolderOptions) {
+// holderDefaults returns o with the defaults of unset options.
+func holderDefaults(o HolderOptions) HolderOptions {
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 60 * time.Second
@@ -66,22 +64,11 @@ func (l *Library) SetHolderOptions(o HolderOptions) {
 	if o.DisplayAlg == "" {
 		o.DisplayAlg = zhengzhao.AlgSM2SM3
 	}
-	l.holder.mu.Lock()
-	l.holder.opts = o
-	l.holder.mu.Unlock()
-}
-
-// holderOpts returns the options, with the defaults when none were set.
-func (l *Library) holderOpts() HolderOptions {
-	l.holder.mu.Lock()
-	o := l.holder.opts
-	l.holder.mu.Unlock()
-	if o.TokenTTL == 0 {
-		l.SetHolderOptions(o)
-		return l.holderOpts()
-	}
 	return o
 }
+
+// holderOpts returns the holder options, set once by New.
+func (l *core) holderOpts() HolderOptions { return l.holder.opts }
 
 // requireHolder returns the holder the actor acts as (or for, as a proxy).
 func requireHolder(ctx context.Context) (zhengzhao.Actor, error) {
@@ -111,7 +98,7 @@ func hashSecret(secret string) []byte {
 }
 
 // CreateHolderSession stores a new session and returns its secret.
-func (l *Library) CreateHolderSession(ctx context.Context, s *zhengzhao.HolderSession, ttl time.Duration) (string, error) {
+func (l *Holders) CreateHolderSession(ctx context.Context, s *zhengzhao.HolderSession, ttl time.Duration) (string, error) {
 	if err := requireSystem(ctx); err != nil {
 		return "", err
 	}
@@ -145,7 +132,7 @@ var errNoSession = zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "not signed in, 
 // AuthenticateHolder returns the live session of a secret. A session that
 // acts for a holder whose authorization has ended comes back acting for
 // the signed-in person again.
-func (l *Library) AuthenticateHolder(ctx context.Context, secret string) (*zhengzhao.HolderSession, error) {
+func (l *Holders) AuthenticateHolder(ctx context.Context, secret string) (*zhengzhao.HolderSession, error) {
 	if !strings.HasPrefix(secret, sessionPrefix) {
 		return nil, errNoSession
 	}
@@ -179,13 +166,13 @@ func (l *Library) AuthenticateHolder(ctx context.Context, secret string) (*zheng
 }
 
 // DeleteHolderSession signs a session out.
-func (l *Library) DeleteHolderSession(ctx context.Context, secret string) error {
+func (l *Holders) DeleteHolderSession(ctx context.Context, secret string) error {
 	return l.store.Update(ctx, func(tx zhengzhao.Tx) error { return tx.DeleteHolderSession(hashSecret(secret)) })
 }
 
 // ActFor switches the session to act for h under an active proxy
 // authorization, or back to the signed-in person when h is zero.
-func (l *Library) ActFor(ctx context.Context, secret string, h zhengzhao.HolderRef) (*zhengzhao.HolderSession, error) {
+func (l *Holders) ActFor(ctx context.Context, secret string, h zhengzhao.HolderRef) (*zhengzhao.HolderSession, error) {
 	s, err := l.AuthenticateHolder(ctx, secret)
 	if err != nil {
 		return nil, err
@@ -213,7 +200,7 @@ func (l *Library) ActFor(ctx context.Context, secret string, h zhengzhao.HolderR
 
 // auditProxyRead logs a read by a proxy: every proxy action is logged
 // (art. 22, 26). Reads by holders themselves are not.
-func (l *Library) auditProxyRead(ctx context.Context, a zhengzhao.Actor, what string, lic *zhengzhao.License) error {
+func (l *core) auditProxyRead(ctx context.Context, a zhengzhao.Actor, what string, lic *zhengzhao.License) error {
 	if !a.IsProxy() {
 		return nil
 	}
@@ -248,7 +235,7 @@ func holderLicenses(tx zhengzhao.ReadTx, h zhengzhao.HolderRef) ([]*zhengzhao.Li
 }
 
 // FindHolderLicenses lists the holder's current licenses.
-func (l *Library) FindHolderLicenses(ctx context.Context, f zhengzhao.HolderLicenseFilter) ([]*zhengzhao.License, int, string, error) {
+func (l *Holders) FindHolderLicenses(ctx context.Context, f zhengzhao.HolderLicenseFilter) ([]*zhengzhao.License, int, string, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, 0, "", err
@@ -308,7 +295,7 @@ func ownLicense(tx zhengzhao.ReadTx, h zhengzhao.HolderRef, id string) (*zhengzh
 
 // FindHolderLicense returns one of the holder's licenses with its type and
 // versions; the License member is the current version.
-func (l *Library) FindHolderLicense(ctx context.Context, id string) (*zhengzhao.HolderLicense, error) {
+func (l *Holders) FindHolderLicense(ctx context.Context, id string) (*zhengzhao.HolderLicense, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, err
@@ -323,7 +310,7 @@ func (l *Library) FindHolderLicense(ctx context.Context, id string) (*zhengzhao.
 	return hl, nil
 }
 
-func (l *Library) holderLicense(ctx context.Context, h zhengzhao.HolderRef, id string) (*zhengzhao.HolderLicense, error) {
+func (l *core) holderLicense(ctx context.Context, h zhengzhao.HolderRef, id string) (*zhengzhao.HolderLicense, error) {
 	hl := &zhengzhao.HolderLicense{}
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		lic, err := ownLicense(tx, h, id)
@@ -357,7 +344,7 @@ func (l *Library) holderLicense(ctx context.Context, h zhengzhao.HolderRef, id s
 
 // FindHolderUsage returns the usage record of one of the holder's
 // licenses: every audit entry about any of its versions, in log order.
-func (l *Library) FindHolderUsage(ctx context.Context, id string, p zhengzhao.Page) ([]*zhengzhao.UsageEntry, int, string, error) {
+func (l *Holders) FindHolderUsage(ctx context.Context, id string, p zhengzhao.Page) ([]*zhengzhao.UsageEntry, int, string, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, 0, "", err
@@ -405,7 +392,7 @@ func (l *Library) FindHolderUsage(ctx context.Context, id string, p zhengzhao.Pa
 }
 
 // FindInbox lists the holder's delivery messages, newest first.
-func (l *Library) FindInbox(ctx context.Context, f zhengzhao.InboxFilter) ([]*zhengzhao.InboxMessage, int, string, error) {
+func (l *Holders) FindInbox(ctx context.Context, f zhengzhao.InboxFilter) ([]*zhengzhao.InboxMessage, int, string, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, 0, "", err
@@ -432,7 +419,7 @@ func (l *Library) FindInbox(ctx context.Context, f zhengzhao.InboxFilter) ([]*zh
 
 // ReadInboxMessage returns a message and records its first reading, with
 // an audit entry, in one transaction.
-func (l *Library) ReadInboxMessage(ctx context.Context, id string) (*zhengzhao.InboxMessage, error) {
+func (l *Holders) ReadInboxMessage(ctx context.Context, id string) (*zhengzhao.InboxMessage, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, err
@@ -470,7 +457,7 @@ func (l *Library) ReadInboxMessage(ctx context.Context, id string) (*zhengzhao.I
 
 // DemoHolders lists holders of the demo data for the demo sign-in: people
 // first, then organizations.
-func (l *Library) DemoHolders(ctx context.Context, limit int) ([]zhengzhao.Holder, error) {
+func (l *Holders) DemoHolders(ctx context.Context, limit int) ([]zhengzhao.Holder, error) {
 	if err := requireSystem(ctx); err != nil {
 		return nil, err
 	}

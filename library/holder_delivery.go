@@ -1,28 +1,33 @@
+// Measures art. 9 (电子送达): delivery to the holder's inbox, whose time is the legal
+// delivery time, and notifications of it through the outbox.
+
 package library
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"strings"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// Delivery (送达, Measures art. 9). The license hooks in licenses.go call
+// Delivery (送达, Measures art. 9). The commit steps in issue.go call
 // deliver inside the transaction of the change, so the message commits
 // with the change or not at all, and its delivery time is the change's
 // commit time.
 
+// inboxWriter is what deliver needs of a transaction.
+type inboxWriter interface {
+	Now() time.Time
+	CreateInboxMessage(m *zhengzhao.InboxMessage) error
+	CreateNotification(n *zhengzhao.Notification) error
+}
+
 // deliver puts a message about lic in its holder's inbox and, when a
 // notifier is configured, queues a notification in the outbox.
-func (l *Library) deliver(tx zhengzhao.Tx, kind string, lic *zhengzhao.License, note string) error {
+func (l *core) deliver(tx inboxWriter, kind string, lic *zhengzhao.License, note string) error {
 	m := &zhengzhao.InboxMessage{
 		ID: randomHex(12), Holder: lic.Holder.Ref(), Kind: kind, License: lic.ID, LicenseBase: lic.Base(),
 		TypeName: lic.TypeName, Issuer: lic.Issuer, Note: note, DeliveredAt: tx.Now(),
@@ -56,9 +61,12 @@ const (
 )
 
 // SendNotifications sends the notifications that are due now and returns
-// how many were sent. A failure is recorded and retried later; it never
-// affects the delivery, which happened when the message was stored.
-func (l *Library) SendNotifications(ctx context.Context) (int, error) {
+// how many were sent. A failure is recorded on its notification and
+// retried later; it never affects the delivery, which happened when the
+// message was stored. A notification whose outcome cannot be stored does
+// not stop the batch: the others are sent and recorded, and the error is
+// returned with the count.
+func (l *Holders) SendNotifications(ctx context.Context) (int, error) {
 	notifier := l.holderOpts().Notifier
 	if notifier == nil {
 		return 0, nil
@@ -72,33 +80,71 @@ func (l *Library) SendNotifications(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("claim notifications: %w", err)
 	}
 	sent := 0
+	var errs []error
 	for _, n := range ns {
 		nctx, cancel := context.WithTimeout(ctx, notifyTimeout)
 		nerr := notifier.Notify(nctx, n)
 		cancel()
-		now := l.nowUTC()
-		n.Attempts++
-		switch {
-		case nerr == nil:
-			n.SentAt, n.LastError = &now, ""
+		if err := l.recordAttempt(ctx, n, nerr); err != nil {
+			errs = append(errs, err)
+		} else if nerr == nil {
 			sent++
-		case n.Attempts >= notifyMaxAttempts:
-			n.FailedAt, n.LastError = &now, truncate(nerr.Error(), 500)
-			l.log.ErrorContext(ctx, "notification failed for good", "notification", n.ID, "attempts", n.Attempts, "err", nerr)
-		default:
-			backoff := min(notifyBackoff<<(n.Attempts-1), notifyMaxBackoff)
-			n.NextAttempt, n.LastError = now.Add(backoff), truncate(nerr.Error(), 500)
-			l.log.WarnContext(ctx, "notification failed; will retry", "notification", n.ID, "attempts", n.Attempts, "retry_in", backoff, "err", nerr)
-		}
-		if err := l.store.Update(ctx, func(tx zhengzhao.Tx) error { return tx.UpdateNotification(n) }); err != nil {
-			return sent, fmt.Errorf("record notification %s: %w", n.ID, err)
 		}
 	}
-	return sent, nil
+	return sent, errors.Join(errs...)
 }
 
+// recordAttempt stores the outcome nerr of an attempt to send n: sent,
+// due again after a back-off, or failed for good. When the store refuses
+// the record, it stores the attempt again without the error text, so that
+// the notification still moves on towards failed_at instead of being
+// claimed again for ever.
+func (l *core) recordAttempt(ctx context.Context, n *zhengzhao.Notification, nerr error) error {
+	now := l.nowUTC()
+	n.Attempts++
+	switch {
+	case nerr == nil:
+		n.SentAt, n.LastError = &now, ""
+	case n.Attempts >= notifyMaxAttempts:
+		n.FailedAt, n.LastError = &now, errorText(nerr)
+		l.log.ErrorContext(ctx, "notification failed for good", "notification", n.ID, "attempts", n.Attempts, "err", nerr)
+	default:
+		backoff := min(notifyBackoff<<(n.Attempts-1), notifyMaxBackoff)
+		n.NextAttempt, n.LastError = now.Add(backoff), errorText(nerr)
+		l.log.WarnContext(ctx, "notification failed; will retry", "notification", n.ID, "attempts", n.Attempts, "retry_in", backoff, "err", nerr)
+	}
+	store := func() error {
+		return l.store.Update(ctx, func(tx zhengzhao.Tx) error { return tx.UpdateNotification(n) })
+	}
+	err := store()
+	if err != nil && n.LastError != "" {
+		l.log.ErrorContext(ctx, "record notification; storing it without the error text", "notification", n.ID, "err", err)
+		n.LastError = errorTextLost
+		err = store()
+	}
+	if err != nil {
+		return fmt.Errorf("record notification %s: %w", n.ID, err)
+	}
+	return nil
+}
+
+// errorText is the text of a notifier's error as a notification keeps it:
+// valid UTF-8 without NUL (what PostgreSQL's text columns accept), at most
+// maxErrorText characters.
+func errorText(err error) string {
+	s := strings.ReplaceAll(strings.ToValidUTF8(err.Error(), "\uFFFD"), "\x00", "")
+	return truncate(s, maxErrorText)
+}
+
+// maxErrorText is how many characters of an error a notification keeps;
+// errorTextLost replaces an error text the store refused.
+const (
+	maxErrorText  = 500
+	errorTextLost = "the error text could not be stored"
+)
+
 // RunNotifier sends due notifications every interval until ctx ends.
-func (l *Library) RunNotifier(ctx context.Context, interval time.Duration) {
+func (l *Holders) RunNotifier(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -119,69 +165,18 @@ func (l *Library) RunNotifier(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// truncate cuts s to at most n characters (runes, never in the middle of
+// one: a cut UTF-8 sequence is not text, and PostgreSQL refuses it).
 func truncate(s string, n int) string {
 	if len(s) <= n {
-		return s
+		return s // n bytes are at most n runes
 	}
-	return s[:n]
-}
-
-// WebhookNotifier posts each notification as JSON to a URL: the first
-// notifier, behind which an operator puts an SMS gateway or an app push
-// service. With a secret, the body is signed with HMAC-SHA256 in the
-// header X-Zhengzhao-Signature: sha256=<hex>, so that the receiver can
-// tell the library's calls from forged ones.
-type WebhookNotifier struct {
-	URL    string
-	Secret string
-	// Client sends the requests (default: a client with a 30 s timeout).
-	Client *http.Client
-}
-
-var _ zhengzhao.Notifier = (*WebhookNotifier)(nil)
-
-// webhookBody is what the webhook receives.
-type webhookBody struct {
-	ID          string              `json:"id"`
-	Message     string              `json:"message_id"`
-	Holder      zhengzhao.HolderRef `json:"holder"`
-	Kind        string              `json:"kind"`
-	License     string              `json:"license"`
-	TypeName    string              `json:"type_name"`
-	DeliveredAt time.Time           `json:"delivered_at"`
-	Attempt     int                 `json:"attempt"`
-}
-
-// Notify posts n; any status but 2xx is an error.
-func (w *WebhookNotifier) Notify(ctx context.Context, n *zhengzhao.Notification) error {
-	b, err := json.Marshal(webhookBody{ID: n.ID, Message: n.MessageID, Holder: n.Holder, Kind: n.Kind, License: n.License,
-		TypeName: n.TypeName, DeliveredAt: n.DeliveredAt, Attempt: n.Attempts + 1})
-	if err != nil {
-		return err
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(b))
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Idempotency-Key", n.ID) // a retry after a lost answer is the same notification
-	if w.Secret != "" {
-		mac := hmac.New(sha256.New, []byte(w.Secret))
-		mac.Write(b)
-		req.Header.Set("X-Zhengzhao-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	}
-	c := w.Client
-	if c == nil {
-		c = &http.Client{Timeout: notifyTimeout}
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("webhook: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("webhook: %s answered %s", w.URL, resp.Status)
-	}
-	return nil
+	return s
 }

@@ -1,3 +1,6 @@
+// Measures art. 22 (弥合数字鸿沟): proxies (代办) who act for holders under a revocable
+// authorization; printed copies carry a verification QR (presentation.go).
+
 package library
 
 import (
@@ -12,7 +15,7 @@ import (
 // themself; the administrator records one for a holder who cannot, on the
 // strength of a signed form (whose reference goes in Note). A proxy cannot
 // pass its authorization on.
-func (l *Library) GrantProxy(ctx context.Context, p *zhengzhao.ProxyAuthorization) error {
+func (l *Holders) GrantProxy(ctx context.Context, p *zhengzhao.ProxyAuthorization) error {
 	a := zhengzhao.ActorFromContext(ctx)
 	switch {
 	case isAdmin(a):
@@ -49,7 +52,7 @@ func (l *Library) GrantProxy(ctx context.Context, p *zhengzhao.ProxyAuthorizatio
 // RevokeProxy revokes an authorization: the holder who gave it, the proxy
 // who holds it (declining), or the administrator. It takes effect at once,
 // also for a session that is acting under it.
-func (l *Library) RevokeProxy(ctx context.Context, id string) (*zhengzhao.ProxyAuthorization, error) {
+func (l *Holders) RevokeProxy(ctx context.Context, id string) (*zhengzhao.ProxyAuthorization, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		if _, err := requireHolder(ctx); err != nil {
@@ -88,7 +91,7 @@ func (l *Library) RevokeProxy(ctx context.Context, id string) (*zhengzhao.ProxyA
 // FindProxies lists the authorizations the signed-in person gave (as
 // holder) and received (as proxy), oldest first; the administrator lists
 // by the filter.
-func (l *Library) FindProxies(ctx context.Context, f zhengzhao.ProxyFilter) ([]*zhengzhao.ProxyAuthorization, error) {
+func (l *Holders) FindProxies(ctx context.Context, f zhengzhao.ProxyFilter) ([]*zhengzhao.ProxyAuthorization, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	var out []*zhengzhao.ProxyAuthorization
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {

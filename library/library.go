@@ -58,13 +58,18 @@ type Config struct {
 	// made through other servers within the TTL. Negative: read every
 	// time. Default DefaultVerifyStatusTTL.
 	VerifyStatusTTL time.Duration
+	// Holder configures the holder area: display tokens, sessions,
+	// notifications of deliveries (defaults in HolderOptions).
+	Holder HolderOptions
 }
 
 // DefaultSignerRecheck is the default of Config.SignerRecheck.
 const DefaultSignerRecheck = 30 * time.Second
 
-// Library implements the zhengzhao service interfaces.
-type Library struct {
+// core is what every service shares: the store, the signers, the clock,
+// the audit log and delivery. It is built once by New and never changed
+// afterwards, except for its caches.
+type core struct {
 	store   trackingStore // raw, noting committed changes for the status cache
 	raw     zhengzhao.Store
 	ca      *sign.CA
@@ -97,16 +102,73 @@ type Library struct {
 	holder holderState
 }
 
-var (
-	_ zhengzhao.UnitService    = (*Library)(nil)
-	_ zhengzhao.CatalogService = (*Library)(nil)
-	_ zhengzhao.LicenseService = (*Library)(nil)
-	_ zhengzhao.KeyService     = (*Library)(nil)
-	_ zhengzhao.AuditService   = (*Library)(nil)
+// The services, one per area, each a separate type over the one core.
+// Each implements the zhengzhao service interface of its area, which is
+// what package http consumes.
+type (
+	// Units implements zhengzhao.UnitService (units.go, unitkeys.go).
+	Units struct{ *core }
+	// Catalog implements zhengzhao.CatalogService (catalog.go, art. 7).
+	Catalog struct{ *core }
+	// Licenses implements zhengzhao.LicenseService (licenses.go,
+	// issue.go, verify.go).
+	Licenses struct{ *core }
+	// Keys implements zhengzhao.KeyService (units.go).
+	Keys struct{ *core }
+	// Audit implements zhengzhao.AuditService (audit.go, art. 26).
+	Audit struct{ *core }
+	// Aggregation implements zhengzhao.AggregationService
+	// (aggregation_*.go, arts. 8, 10, 11).
+	Aggregation struct{ *core }
+	// Supervision implements zhengzhao.SupervisionService
+	// (supervision*.go, arts. 23, 25, 29).
+	Supervision struct{ *core }
+	// Holders implements zhengzhao.HolderService (holder*.go,
+	// presentation.go, arts. 9, 16, 22).
+	Holders struct{ *core }
+	// Use implements zhengzhao.UseService (use*.go, arts. 13-15, 18-20).
+	Use struct{ *core }
 )
 
-// New returns a library over the configured store.
-func New(c Config) (*Library, error) {
+var (
+	_ zhengzhao.UnitService        = (*Units)(nil)
+	_ zhengzhao.CatalogService     = (*Catalog)(nil)
+	_ zhengzhao.LicenseService     = (*Licenses)(nil)
+	_ zhengzhao.KeyService         = (*Keys)(nil)
+	_ zhengzhao.AuditService       = (*Audit)(nil)
+	_ zhengzhao.AggregationService = (*Aggregation)(nil)
+	_ zhengzhao.SupervisionService = (*Supervision)(nil)
+	_ zhengzhao.HolderService      = (*Holders)(nil)
+	_ zhengzhao.UseService         = (*Use)(nil)
+)
+
+// Services are all the library's services over one core, as New returns
+// them: give each consumer the one it needs.
+type Services struct {
+	Units       *Units
+	Catalog     *Catalog
+	Licenses    *Licenses
+	Keys        *Keys
+	Audit       *Audit
+	Aggregation *Aggregation
+	Supervision *Supervision
+	Holders     *Holders
+	Use         *Use
+
+	core *core
+}
+
+// New returns the library's services over the configured store.
+func New(c Config) (*Services, error) {
+	l, err := newCore(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Services{Units: &Units{l}, Catalog: &Catalog{l}, Licenses: &Licenses{l}, Keys: &Keys{l}, Audit: &Audit{l},
+		Aggregation: &Aggregation{l}, Supervision: &Supervision{l}, Holders: &Holders{l}, Use: &Use{l}, core: l}, nil
+}
+
+func newCore(c Config) (*core, error) {
 	if c.Store == nil || c.CA == nil || c.Sealer == nil || c.LogSigner == nil || c.LogVerifier == nil {
 		return nil, errors.New("library: store, CA, sealer and log keys are required")
 	}
@@ -114,7 +176,7 @@ func New(c Config) (*Library, error) {
 	if ttl == 0 {
 		ttl = DefaultVerifyStatusTTL
 	}
-	l := &Library{
+	l := &core{
 		statuses: newStatusCache(ttl),
 		ca:       c.CA,
 		sealer:   c.Sealer,
@@ -126,6 +188,7 @@ func New(c Config) (*Library, error) {
 		log:      c.Logger,
 		cal:      c.Calendar,
 		signers:  map[string]*cachedSigner{},
+		holder:   holderState{opts: holderDefaults(c.Holder)},
 
 		signerRecheck: c.SignerRecheck,
 
@@ -163,14 +226,32 @@ func New(c Config) (*Library, error) {
 	return l, nil
 }
 
-// Store returns the library's store.
-func (l *Library) Store() zhengzhao.Store { return l.raw }
+// Store returns the services' store.
+func (s *Services) Store() zhengzhao.Store { return s.core.raw }
 
 // LogVerifier returns the verifier of the audit log's checkpoints.
-func (l *Library) LogVerifier() note.Verifier { return l.logVer }
+func (s *Services) LogVerifier() note.Verifier { return s.core.logVer }
+
+// auditWriter is what audit needs of a transaction: append the entry and
+// count it in the supervision statistics.
+type auditWriter interface {
+	AppendAudit(e *zhengzhao.AuditEntry) error
+	statsWriter
+}
+
+// statsWriter is what countAudited needs of a transaction.
+type statsWriter interface {
+	AddStats(deltas []zhengzhao.StatDelta) error
+	licenseReader
+}
+
+// licenseReader reads one license by ID.
+type licenseReader interface {
+	FindLicenseByID(id string) (*zhengzhao.License, error)
+}
 
 // audit appends an audit entry for the actor in ctx within tx.
-func audit(ctx context.Context, tx zhengzhao.Tx, e zhengzhao.AuditEntry) error {
+func audit(ctx context.Context, tx auditWriter, e zhengzhao.AuditEntry) error {
 	if e.Actor == "" {
 		e.Actor = zhengzhao.ActorFromContext(ctx).ID()
 	}
@@ -226,4 +307,4 @@ func sha256Hex(b []byte) string {
 
 // nowUTC returns the clock's time in UTC, to the microsecond, the
 // precision stores keep.
-func (l *Library) nowUTC() time.Time { return l.now().UTC().Truncate(time.Microsecond) }
+func (l *core) nowUTC() time.Time { return l.now().UTC().Truncate(time.Microsecond) }

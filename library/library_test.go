@@ -14,12 +14,11 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/demo"
 	"github.com/zhengzhao-project/zhengzhao/library"
 	"github.com/zhengzhao-project/zhengzhao/sign"
-	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
 
 // env is a library on a real SQLite store in a temporary directory.
 type env struct {
-	lib   *library.Library
+	lib   *library.Services
 	admin context.Context
 	dir   string
 }
@@ -27,11 +26,7 @@ type env struct {
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
 	dir := tb.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
+	store := openStore(tb, dir, nil)
 	ca, _, err := sign.LoadOrCreateCA(dir, "Test", time.Now())
 	if err != nil {
 		tb.Fatal(err)
@@ -55,7 +50,7 @@ func newEnv(tb testing.TB) *env {
 func (e *env) unit(tb testing.TB, code string, alg string, roles ...zhengzhao.Role) context.Context {
 	tb.Helper()
 	u := &zhengzhao.Unit{Code: code, Name: "单位" + code[10:14], Roles: roles, Region: "310000", SigningAlg: alg}
-	if err := e.lib.CreateUnit(e.admin, u); err != nil {
+	if err := e.lib.Units.CreateUnit(e.admin, u); err != nil {
 		tb.Fatal(err)
 	}
 	return zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: u})
@@ -86,56 +81,60 @@ func request(typ string, n int) *zhengzhao.IssueRequest {
 }
 
 func TestIssueAndVerifyEveryAlgorithm(t *testing.T) {
-	e := newEnv(t)
-	for i, alg := range []string{zhengzhao.AlgSM2SM3, zhengzhao.AlgES256, zhengzhao.AlgEdDSA} {
-		t.Run(alg, func(t *testing.T) {
-			code := []string{codeA, codeB, codeC}[i]
-			ctx := e.unit(t, code, alg, zhengzhao.RoleIssuer)
-			typ := bizType(code)
-			typ.Code = typ.Code[:18] + fmt.Sprintf("%03d", 100+i)
-			if err := e.lib.CreateLicenseType(ctx, typ); err != nil {
-				t.Fatal(err)
-			}
-			lic, err := e.lib.IssueLicense(ctx, request(typ.Code, i), "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if lic.Proof.Alg != alg {
-				t.Fatalf("proof alg %s, want %s", lic.Proof.Alg, alg)
-			}
-			doc, _ := json.Marshal(lic)
-			res, err := e.lib.VerifyLicense(context.Background(), doc)
-			if err != nil || !res.Valid {
-				t.Fatalf("verify: %+v, %v", res, err)
-			}
-		})
-	}
+	eachStore(t, func(t *testing.T) {
+		e := newEnv(t)
+		for i, alg := range []string{zhengzhao.AlgSM2SM3, zhengzhao.AlgES256, zhengzhao.AlgEdDSA} {
+			t.Run(alg, func(t *testing.T) {
+				code := []string{codeA, codeB, codeC}[i]
+				ctx := e.unit(t, code, alg, zhengzhao.RoleIssuer)
+				typ := bizType(code)
+				typ.Code = typ.Code[:18] + fmt.Sprintf("%03d", 100+i)
+				if err := e.lib.Catalog.CreateLicenseType(ctx, typ); err != nil {
+					t.Fatal(err)
+				}
+				lic, err := e.lib.Licenses.IssueLicense(ctx, request(typ.Code, i), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lic.Proof.Alg != alg {
+					t.Fatalf("proof alg %s, want %s", lic.Proof.Alg, alg)
+				}
+				doc, _ := json.Marshal(lic)
+				res, err := e.lib.Licenses.VerifyLicense(context.Background(), doc)
+				if err != nil || !res.Valid {
+					t.Fatalf("verify: %+v, %v", res, err)
+				}
+			})
+		}
+	})
 }
 
 func TestWhoMayDoWhat(t *testing.T) {
-	e := newEnv(t)
-	issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
-	user := e.unit(t, codeU, "", zhengzhao.RoleUser)
-	anon := context.Background()
-	typ := bizType(codeA)
-	cases := []struct {
-		name string
-		err  error
-		code string
-	}{
-		{"user unit defines a type", e.lib.CreateLicenseType(user, bizType(codeA)), zhengzhao.EFORBIDDEN},
-		{"anonymous defines a type", e.lib.CreateLicenseType(anon, bizType(codeA)), zhengzhao.EUNAUTHENTICATED},
-		{"issuer defines a type", e.lib.CreateLicenseType(issuer, typ), ""},
-		{"issuer creates a unit", e.lib.CreateUnit(issuer, &zhengzhao.Unit{Code: codeB, Name: "x", Roles: []zhengzhao.Role{"user"}, Region: "310000"}), zhengzhao.EFORBIDDEN},
-		{"user unit issues", second(e.lib.IssueLicense(user, request(typ.Code, 1), "")), zhengzhao.EFORBIDDEN},
-		{"anonymous lists licenses", third(e.lib.FindLicenses(anon, zhengzhao.LicenseFilter{})), zhengzhao.EUNAUTHENTICATED},
-		{"duplicate unit", e.lib.CreateUnit(e.admin, &zhengzhao.Unit{Code: codeA, Name: "x", Roles: []zhengzhao.Role{"user"}, Region: "310000"}), zhengzhao.ECONFLICT},
-	}
-	for _, c := range cases {
-		if got := zhengzhao.ErrorCode(c.err); got != c.code {
-			t.Errorf("%s: code %q, want %q (%v)", c.name, got, c.code, c.err)
+	eachStore(t, func(t *testing.T) {
+		e := newEnv(t)
+		issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
+		user := e.unit(t, codeU, "", zhengzhao.RoleUser)
+		anon := context.Background()
+		typ := bizType(codeA)
+		cases := []struct {
+			name string
+			err  error
+			code string
+		}{
+			{"user unit defines a type", e.lib.Catalog.CreateLicenseType(user, bizType(codeA)), zhengzhao.EFORBIDDEN},
+			{"anonymous defines a type", e.lib.Catalog.CreateLicenseType(anon, bizType(codeA)), zhengzhao.EUNAUTHENTICATED},
+			{"issuer defines a type", e.lib.Catalog.CreateLicenseType(issuer, typ), ""},
+			{"issuer creates a unit", e.lib.Units.CreateUnit(issuer, &zhengzhao.Unit{Code: codeB, Name: "x", Roles: []zhengzhao.Role{"user"}, Region: "310000"}), zhengzhao.EFORBIDDEN},
+			{"user unit issues", second(e.lib.Licenses.IssueLicense(user, request(typ.Code, 1), "")), zhengzhao.EFORBIDDEN},
+			{"anonymous lists licenses", third(e.lib.Licenses.FindLicenses(anon, zhengzhao.LicenseFilter{})), zhengzhao.EUNAUTHENTICATED},
+			{"duplicate unit", e.lib.Units.CreateUnit(e.admin, &zhengzhao.Unit{Code: codeA, Name: "x", Roles: []zhengzhao.Role{"user"}, Region: "310000"}), zhengzhao.ECONFLICT},
 		}
-	}
+		for _, c := range cases {
+			if got := zhengzhao.ErrorCode(c.err); got != c.code {
+				t.Errorf("%s: code %q, want %q (%v)", c.name, got, c.code, c.err)
+			}
+		}
+	})
 }
 
 func second[T any](_ T, err error) error { return err }
@@ -144,130 +143,138 @@ func third[A, B, C any](_ A, _ B, _ C, err error) error {
 }
 
 func TestNonPublicTypeIsHidden(t *testing.T) {
-	e := newEnv(t)
-	issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
-	other := e.unit(t, codeB, "", zhengzhao.RoleIssuer)
-	typ := bizType(codeA)
-	typ.Public = false
-	if err := e.lib.CreateLicenseType(issuer, typ); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.lib.FindLicenseTypeByCode(other, typ.Code); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
-		t.Fatalf("another unit sees a non-public type: %v", err)
-	}
-	if _, n, _, _ := e.lib.FindLicenseTypes(context.Background(), zhengzhao.LicenseTypeFilter{}); n != 0 {
-		t.Fatalf("public catalog lists %d non-public types", n)
-	}
-	if _, n, _, _ := e.lib.FindLicenseTypes(issuer, zhengzhao.LicenseTypeFilter{Issuer: &codeA}); n != 1 {
-		t.Fatalf("issuer's own catalog lists %d types, want 1", n)
-	}
-	if _, n, _, _ := e.lib.FindLicenseTypes(e.admin, zhengzhao.LicenseTypeFilter{}); n != 1 {
-		t.Fatalf("admin catalog lists %d types, want 1", n)
-	}
+	eachStore(t, func(t *testing.T) {
+		e := newEnv(t)
+		issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
+		other := e.unit(t, codeB, "", zhengzhao.RoleIssuer)
+		typ := bizType(codeA)
+		typ.Public = false
+		if err := e.lib.Catalog.CreateLicenseType(issuer, typ); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.lib.Catalog.FindLicenseTypeByCode(other, typ.Code); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+			t.Fatalf("another unit sees a non-public type: %v", err)
+		}
+		if _, n, _, _ := e.lib.Catalog.FindLicenseTypes(context.Background(), zhengzhao.LicenseTypeFilter{}); n != 0 {
+			t.Fatalf("public catalog lists %d non-public types", n)
+		}
+		if _, n, _, _ := e.lib.Catalog.FindLicenseTypes(issuer, zhengzhao.LicenseTypeFilter{Issuer: &codeA}); n != 1 {
+			t.Fatalf("issuer's own catalog lists %d types, want 1", n)
+		}
+		if _, n, _, _ := e.lib.Catalog.FindLicenseTypes(e.admin, zhengzhao.LicenseTypeFilter{}); n != 1 {
+			t.Fatalf("admin catalog lists %d types, want 1", n)
+		}
+	})
 }
 
 // TestConcurrentUpdates: of several concurrent updates of one version,
 // exactly one wins; the others conflict and leave no trace.
 func TestConcurrentUpdates(t *testing.T) {
-	e := newEnv(t)
-	issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
-	if err := e.lib.CreateLicenseType(issuer, bizType(codeA)); err != nil {
-		t.Fatal(err)
-	}
-	lic, err := e.lib.IssueLicense(issuer, request(bizType(codeA).Code, 1), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		wg        sync.WaitGroup
-		mu        sync.Mutex
-		wins      []string
-		conflicts int
-	)
-	for i := range 8 {
-		wg.Go(func() {
-			r := request(lic.Type, 1)
-			up := &zhengzhao.LicenseUpdate{Number: r.Number, Holder: r.Holder, IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, Fields: r.Fields}
-			up.Fields["legal_representative"] = fmt.Sprintf("代表%d", i)
-			nl, err := e.lib.UpdateLicense(issuer, lic.ID, up)
-			mu.Lock()
-			defer mu.Unlock()
-			switch zhengzhao.ErrorCode(err) {
-			case "":
-				wins = append(wins, nl.ID)
-			case zhengzhao.ECONFLICT:
-				conflicts++
-			default:
-				t.Errorf("update: %v", err)
-			}
-		})
-	}
-	wg.Wait()
-	if len(wins) != 1 || conflicts != 7 {
-		t.Fatalf("wins %v, conflicts %d: want exactly one winner", wins, conflicts)
-	}
-	base := lic.Base()
-	if _, n, _, err := e.lib.FindLicenses(e.admin, zhengzhao.LicenseFilter{Base: &base}); err != nil || n != 2 {
-		t.Fatalf("versions stored: %d (%v), want 2", n, err)
-	}
+	eachStore(t, func(t *testing.T) {
+		e := newEnv(t)
+		issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
+		if err := e.lib.Catalog.CreateLicenseType(issuer, bizType(codeA)); err != nil {
+			t.Fatal(err)
+		}
+		lic, err := e.lib.Licenses.IssueLicense(issuer, request(bizType(codeA).Code, 1), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var (
+			wg        sync.WaitGroup
+			mu        sync.Mutex
+			wins      []string
+			conflicts int
+		)
+		for i := range 8 {
+			wg.Go(func() {
+				r := request(lic.Type, 1)
+				up := &zhengzhao.LicenseUpdate{Number: r.Number, Holder: r.Holder, IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, Fields: r.Fields}
+				up.Fields["legal_representative"] = fmt.Sprintf("代表%d", i)
+				nl, err := e.lib.Licenses.UpdateLicense(issuer, lic.ID, up)
+				mu.Lock()
+				defer mu.Unlock()
+				switch zhengzhao.ErrorCode(err) {
+				case "":
+					wins = append(wins, nl.ID)
+				case zhengzhao.ECONFLICT:
+					conflicts++
+				default:
+					t.Errorf("update: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if len(wins) != 1 || conflicts != 7 {
+			t.Fatalf("wins %v, conflicts %d: want exactly one winner", wins, conflicts)
+		}
+		base := lic.Base()
+		if _, n, _, err := e.lib.Licenses.FindLicenses(e.admin, zhengzhao.LicenseFilter{Base: &base}); err != nil || n != 2 {
+			t.Fatalf("versions stored: %d (%v), want 2", n, err)
+		}
+	})
 }
 
 // TestForeignCA: a license signed under another library's CA verifies its
 // signature but not its issuer.
 func TestForeignCA(t *testing.T) {
-	ours, theirs := newEnv(t), newEnv(t)
-	ctx := theirs.unit(t, codeA, "", zhengzhao.RoleIssuer)
-	ours.unit(t, codeA, "", zhengzhao.RoleIssuer) // same code, our own key
-	if err := theirs.lib.CreateLicenseType(ctx, bizType(codeA)); err != nil {
-		t.Fatal(err)
-	}
-	lic, err := theirs.lib.IssueLicense(ctx, request(bizType(codeA).Code, 1), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, _ := json.Marshal(lic)
-	res, err := ours.lib.VerifyLicense(context.Background(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Valid || res.Checks.IssuerTrusted || !res.Checks.Signature || res.Status != zhengzhao.StatusUnknown {
-		t.Fatalf("foreign license: %+v", res)
-	}
+	eachStore(t, func(t *testing.T) {
+		ours, theirs := newEnv(t), newEnv(t)
+		ctx := theirs.unit(t, codeA, "", zhengzhao.RoleIssuer)
+		ours.unit(t, codeA, "", zhengzhao.RoleIssuer) // same code, our own key
+		if err := theirs.lib.Catalog.CreateLicenseType(ctx, bizType(codeA)); err != nil {
+			t.Fatal(err)
+		}
+		lic, err := theirs.lib.Licenses.IssueLicense(ctx, request(bizType(codeA).Code, 1), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := json.Marshal(lic)
+		res, err := ours.lib.Licenses.VerifyLicense(context.Background(), doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Valid || res.Checks.IssuerTrusted || !res.Checks.Signature || res.Status != zhengzhao.StatusUnknown {
+			t.Fatalf("foreign license: %+v", res)
+		}
+	})
 }
 
 // TestCheckpointsAreConsistent: a later checkpoint extends an earlier one,
 // proven by a consistency proof.
 func TestCheckpointsAreConsistent(t *testing.T) {
-	e := newEnv(t)
-	issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
-	cp1, err := e.lib.SignCheckpoint(e.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.lib.CreateLicenseType(issuer, bizType(codeA)); err != nil {
-		t.Fatal(err)
-	}
-	for i := range 20 {
-		if _, err := e.lib.IssueLicense(issuer, request(bizType(codeA).Code, i), ""); err != nil {
+	eachStore(t, func(t *testing.T) {
+		e := newEnv(t)
+		issuer := e.unit(t, codeA, "", zhengzhao.RoleIssuer)
+		cp1, err := e.lib.Audit.SignCheckpoint(e.admin)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	cp2, err := e.lib.SignCheckpoint(e.admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cp2.Size != cp1.Size+21 {
-		t.Fatalf("checkpoint sizes %d then %d", cp1.Size, cp2.Size)
-	}
-	p, err := e.lib.ConsistencyProof(context.Background(), cp1.Size, cp2.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := auditlog.VerifyConsistency(cp1.Size, cp2.Size, p.Hashes, cp1.Root, cp2.Root); err != nil {
-		t.Fatalf("consistency %d→%d: %v", cp1.Size, cp2.Size, err)
-	}
-	again, err := e.lib.SignCheckpoint(e.admin)
-	if err != nil || again.Size != cp2.Size || again.Note != cp2.Note {
-		t.Fatalf("re-signing an unchanged log made a new checkpoint: %+v %v", again, err)
-	}
+		if err := e.lib.Catalog.CreateLicenseType(issuer, bizType(codeA)); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 20 {
+			if _, err := e.lib.Licenses.IssueLicense(issuer, request(bizType(codeA).Code, i), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cp2, err := e.lib.Audit.SignCheckpoint(e.admin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cp2.Size != cp1.Size+21 {
+			t.Fatalf("checkpoint sizes %d then %d", cp1.Size, cp2.Size)
+		}
+		p, err := e.lib.Audit.ConsistencyProof(context.Background(), cp1.Size, cp2.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := auditlog.VerifyConsistency(cp1.Size, cp2.Size, p.Hashes, cp1.Root, cp2.Root); err != nil {
+			t.Fatalf("consistency %d→%d: %v", cp1.Size, cp2.Size, err)
+		}
+		again, err := e.lib.Audit.SignCheckpoint(e.admin)
+		if err != nil || again.Size != cp2.Size || again.Note != cp2.Note {
+			t.Fatalf("re-signing an unchanged log made a new checkpoint: %+v %v", again, err)
+		}
+	})
 }

@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): issue, update and revoke one license at a time
+// through the API, together with the paper license; the acts commit in issue.go.
+
 package library
 
 import (
@@ -20,7 +23,7 @@ import (
 // IssueLicense validates, signs and stores a new license with its audit
 // entry. With an idempotency key, a retry of the same request returns the
 // license the first call issued.
-func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, idempotencyKey string) (*zhengzhao.License, error) {
+func (l *Licenses) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, idempotencyKey string) (*zhengzhao.License, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -57,19 +60,14 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		return nil, err
 	}
 
+	issuer := zhengzhao.Party{Code: unit.Code, Name: unit.Name}
 	for attempt := 0; ; attempt++ {
 		serial := r.Serial
 		if serial == "" {
 			serial = newSerial(l.now())
 		}
 		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: unit.Code, Serial: serial, Version: 1}
-		lic := &zhengzhao.License{
-			ID: id.String(), Type: typ.Code, TypeName: typ.Name, Version: id.VersionString(), Serial: serial,
-			Number: r.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: r.Holder,
-			IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields),
-			Status: zhengzhao.StatusValid,
-		}
-		digest, err := l.signLicense(s, lic)
+		v, err := l.signVersion(s, newLicense(typ, issuer, id, "", issueContent(r)))
 		if err != nil {
 			return nil, err
 		}
@@ -92,30 +90,18 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 					return err
 				}
 			}
-			// Every version chain starts at 001, so the store's uniqueness
-			// of type, issuer, serial and version tells a taken serial.
-			base := id.Base()
-			if err := tx.CreateLicense(lic); err != nil {
-				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-					return errSerialTaken
-				}
+			var path map[string]string
+			if idempotencyKey != "" {
+				path = map[string]string{"idempotency_key": idempotencyKey} // published beside checkpoints (package ledger)
+			}
+			if err := l.commitIssue(ctx, tx, v, path); err != nil {
 				return err
 			}
-			if idempotencyKey != "" {
-				if err := tx.CreateIdempotencyRecord(&zhengzhao.IdempotencyRecord{Unit: unit.Code, Key: idempotencyKey,
-					RequestHash: reqHash, LicenseID: lic.ID, CreatedAt: tx.Now()}); err != nil {
-					return err
-				}
+			if idempotencyKey == "" {
+				return nil
 			}
-			if err := l.deliver(tx, zhengzhao.DeliveryIssued, lic, ""); err != nil { // art. 9
-				return err
-			}
-			details := map[string]string{"digest": digest, "kid": s.KeyID(), "holder": holderRef(lic.Holder), "issued_on": lic.IssuedOn}
-			if idempotencyKey != "" {
-				details["idempotency_key"] = idempotencyKey // published beside checkpoints (package ledger)
-			}
-			return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
-				Subject: typ.Code, Details: details})
+			return tx.CreateIdempotencyRecord(&zhengzhao.IdempotencyRecord{Unit: unit.Code, Key: idempotencyKey,
+				RequestHash: reqHash, LicenseID: v.lic.ID, CreatedAt: tx.Now()})
 		})
 		switch {
 		case errors.Is(err, errSerialTaken) && r.Serial == "" && attempt < 3:
@@ -128,13 +114,13 @@ func (l *Library) IssueLicense(ctx context.Context, r *zhengzhao.IssueRequest, i
 		case replayed != nil:
 			return replayed, nil
 		}
-		return lic, nil
+		return v.lic, nil
 	}
 }
 
 // licenseType returns the catalog entry with the code, or nil when there
 // is none. Entries never change once created, so they are cached.
-func (l *Library) licenseType(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
+func (l *core) licenseType(ctx context.Context, code string) (*zhengzhao.LicenseType, error) {
 	if code == "" {
 		return nil, nil
 	}
@@ -165,7 +151,7 @@ func idempotencyMismatch() error {
 
 // replay returns the license an earlier request with the same idempotency
 // key issued, or nil when there was none.
-func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) (*zhengzhao.License, error) {
+func (l *core) replay(ctx context.Context, unit, key string, reqHash []byte) (*zhengzhao.License, error) {
 	var lic *zhengzhao.License
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		rec, err := tx.FindIdempotencyRecord(unit, key)
@@ -188,7 +174,7 @@ func (l *Library) replay(ctx context.Context, unit, key string, reqHash []byte) 
 
 // signLicense sets SignedAt and the proof and returns the SHA-256 digest
 // (hex) of the signed canonical document, recorded in the audit entry.
-func (l *Library) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, error) {
+func (l *core) signLicense(s *sign.Signer, lic *zhengzhao.License) (string, error) {
 	lic.SignedAt = l.now().UTC().Truncate(time.Second)
 	lic.Proof = nil
 	doc, err := json.Marshal(lic)
@@ -231,7 +217,7 @@ func mayRead(a zhengzhao.Actor, lic *zhengzhao.License) bool {
 
 // FindLicenseByID returns a license to its issuer or the administrator and
 // writes the read to the audit log.
-func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.License, error) {
+func (l *Licenses) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.License, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -262,7 +248,7 @@ func (l *Library) FindLicenseByID(ctx context.Context, id string) (*zhengzhao.Li
 
 // effective sets a license's status to its effective value now: a valid
 // license past its validity reads as expired, as verify reports it.
-func (l *Library) effective(lics ...*zhengzhao.License) {
+func (l *core) effective(lics ...*zhengzhao.License) {
 	now := l.now()
 	for _, lic := range lics {
 		lic.Status = lic.StatusAt(now)
@@ -271,7 +257,7 @@ func (l *Library) effective(lics ...*zhengzhao.License) {
 
 // FindLicenses lists licenses: an issuing unit its own, the administrator
 // all.
-func (l *Library) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
+func (l *Licenses) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
@@ -302,7 +288,7 @@ func (l *Library) FindLicenses(ctx context.Context, f zhengzhao.LicenseFilter) (
 
 // current loads a license for a change by its issuer and checks that it is
 // the current version.
-func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.License, error) {
+func current(ctx context.Context, tx licenseReader, id string) (*zhengzhao.License, error) {
 	lic, err := tx.FindLicenseByID(id)
 	if err != nil {
 		return nil, err
@@ -321,30 +307,21 @@ func current(ctx context.Context, tx zhengzhao.ReadTx, id string) (*zhengzhao.Li
 
 // UpdateLicense issues the next version of a license and supersedes the
 // current one, in one transaction.
-func (l *Library) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
+func (l *Licenses) UpdateLicense(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*zhengzhao.License, error) {
 	p, err := l.prepareUpdate(ctx, id, u)
 	if err != nil {
 		return nil, err
 	}
-	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error { return l.commitUpdate(ctx, tx, id, p) })
+	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error { return l.updateCurrent(ctx, tx, id, p) })
 	if err != nil {
 		return nil, fmt.Errorf("update license %s: %w", id, err)
 	}
 	return p.lic, nil
 }
 
-// preparedUpdate is the next version of a license, signed, waiting to be
-// stored by commitUpdate.
-type preparedUpdate struct {
-	lic    *zhengzhao.License
-	digest string
-	kid    string
-	old    string
-}
-
 // prepareUpdate checks an update of license id by the acting issuer and
 // signs the next version outside any transaction (signing is slow).
-func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*preparedUpdate, error) {
+func (l *core) prepareUpdate(ctx context.Context, id string, u *zhengzhao.LicenseUpdate) (*version, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		return nil, err
@@ -366,83 +343,44 @@ func (l *Library) prepareUpdate(ctx context.Context, id string, u *zhengzhao.Lic
 	if err := u.Validate(typ, old); err != nil {
 		return nil, err
 	}
-	oid, err := zhengzhao.ParseLicenseID(old.ID)
-	if err != nil {
-		return nil, fmt.Errorf("stored license %s: %w", old.ID, err)
-	}
-	if oid.Version >= 999 {
+	lic, err := nextLicense(typ, zhengzhao.Party{Code: unit.Code, Name: unit.Name}, old, u)
+	if errors.Is(err, errLastVersion) {
 		return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s has reached version 999", id)
+	} else if err != nil {
+		return nil, err
 	}
-	nid := oid
-	nid.Version++
 	s, err := l.signer(ctx, unit.Code)
 	if err != nil {
 		return nil, err
 	}
-	lic := &zhengzhao.License{
-		ID: nid.String(), Type: old.Type, TypeName: typ.Name, Version: nid.VersionString(), Serial: old.Serial,
-		Number: u.Number, Issuer: zhengzhao.Party{Code: unit.Code, Name: unit.Name}, Holder: u.Holder,
-		IssuedOn: u.IssuedOn, ValidFrom: u.ValidFrom, ValidUntil: u.ValidUntil, Fields: fieldsOrEmpty(u.Fields),
-		Supersedes: old.ID, Status: zhengzhao.StatusValid,
-	}
-	digest, err := l.signLicense(s, lic)
-	if err != nil {
-		return nil, err
-	}
-	return &preparedUpdate{lic: lic, digest: digest, kid: s.KeyID(), old: old.ID}, nil
+	return l.signVersion(s, lic)
 }
 
-// commitUpdate stores a prepared version of license id in tx, supersedes
-// the current version and writes the audit entry.
-func (l *Library) commitUpdate(ctx context.Context, tx zhengzhao.Tx, id string, p *preparedUpdate) error {
+// updateCurrent commits version v prepared by prepareUpdate as the next
+// version of license id in tx, provided id is still current.
+func (l *core) updateCurrent(ctx context.Context, tx zhengzhao.Tx, id string, v *version) error {
 	cur, err := current(ctx, tx, id) // it may have changed since prepareUpdate
 	if err != nil {
 		return err
 	}
-	if err := tx.CreateLicense(p.lic); err != nil {
-		if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-			return zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s was updated concurrently", id)
-		}
-		return err
-	}
-	cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, p.lic.ID
-	if err := tx.UpdateLicenseLifecycle(cur); err != nil {
-		return err
-	}
-	if err := l.deliver(tx, zhengzhao.DeliveryUpdated, p.lic, p.old); err != nil { // art. 9
-		return err
-	}
-	return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: p.lic.ID, LicenseBase: p.lic.Base(),
-		Subject: p.old, Details: map[string]string{"digest": p.digest, "kid": p.kid, "supersedes": p.old}})
+	return l.commitUpdate(ctx, tx, cur, v, nil)
 }
 
 // RevokeLicense revokes (注销) the current version of a license.
-func (l *Library) RevokeLicense(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
+func (l *Licenses) RevokeLicense(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
 	if _, err := requireUnitRole(ctx, zhengzhao.RoleIssuer); err != nil {
 		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	switch {
-	case reason == "":
-		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "required"}})
-	case len([]rune(reason)) > 500:
-		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: "at most 500 characters"}})
+	reason, bad := validRevocation(reason)
+	if bad != "" {
+		return nil, zhengzhao.Invalid("invalid revocation", []zhengzhao.FieldError{{Field: "reason", Message: bad}})
 	}
 	var lic *zhengzhao.License
 	err := l.store.Update(ctx, func(tx zhengzhao.Tx) (err error) {
 		if lic, err = current(ctx, tx, id); err != nil {
 			return err
 		}
-		at := tx.Now()
-		lic.Status, lic.RevokedAt, lic.RevocationReason = zhengzhao.StatusRevoked, &at, reason
-		if err := tx.UpdateLicenseLifecycle(lic); err != nil {
-			return err
-		}
-		if err := l.deliver(tx, zhengzhao.DeliveryRevoked, lic, reason); err != nil { // art. 9
-			return err
-		}
-		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRevoke, License: lic.ID, LicenseBase: lic.Base(),
-			Details: map[string]string{"reason": reason}})
+		return l.commitRevoke(ctx, tx, lic, reason, nil)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("revoke license %s: %w", id, err)

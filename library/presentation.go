@@ -1,3 +1,6 @@
+// Measures art. 16 (持证主体亮证): short-lived signed display tokens (QR) that holders
+// show, and their verification.
+
 package library
 
 import (
@@ -38,13 +41,13 @@ func (o HolderOptions) maxTokenLen() int {
 }
 
 // PresentationURL returns the URL a QR code encodes for token.
-func (l *Library) PresentationURL(token string) string {
+func (l *Holders) PresentationURL(token string) string {
 	return l.holderOpts().BaseURL + "/v/" + token
 }
 
 // displaySigner returns the key that signs display tokens, creating and
 // certifying one on first use and when the current one nears its end.
-func (l *Library) displaySigner(ctx context.Context) (*sign.Signer, error) {
+func (l *core) displaySigner(ctx context.Context) (*sign.Signer, error) {
 	now := l.now()
 	l.holder.mu.Lock()
 	s, notAfter := l.holder.display, l.holder.notAfter
@@ -87,7 +90,7 @@ func (l *Library) displaySigner(ctx context.Context) (*sign.Signer, error) {
 // newDisplayKey makes a display key, certifies it with the library CA and
 // stores it sealed, with its audit entry. Two servers doing this at once
 // each make one; both are published and both verify.
-func (l *Library) newDisplayKey(ctx context.Context) (*zhengzhao.DisplayKey, error) {
+func (l *core) newDisplayKey(ctx context.Context) (*zhengzhao.DisplayKey, error) {
 	alg := l.holderOpts().DisplayAlg
 	priv, err := sign.GenerateKey(alg)
 	if err != nil {
@@ -130,7 +133,7 @@ func (l *Library) newDisplayKey(ctx context.Context) (*zhengzhao.DisplayKey, err
 
 // loadDisplayKeys reads the display keys and adds any new ones to the
 // trust store.
-func (l *Library) loadDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey, error) {
+func (l *core) loadDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey, error) {
 	var keys []*zhengzhao.DisplayKey
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		keys, err = tx.FindDisplayKeys()
@@ -147,7 +150,7 @@ func (l *Library) loadDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey,
 	return keys, nil
 }
 
-func (l *Library) trustDisplayKey(k *zhengzhao.DisplayKey) error {
+func (l *core) trustDisplayKey(k *zhengzhao.DisplayKey) error {
 	l.holder.mu.Lock()
 	defer l.holder.mu.Unlock()
 	if l.holder.known[k.KID] {
@@ -167,7 +170,7 @@ func (l *Library) trustDisplayKey(k *zhengzhao.DisplayKey) error {
 // reading the store again when the handle is unknown (another server may
 // have made a key), at most every trustReloadGap so that forged handles
 // cannot make every request read the database.
-func (l *Library) ensureDisplayTrust(ctx context.Context, handle [zhengzhao.DisplayKeyHandleSize]byte) error {
+func (l *core) ensureDisplayTrust(ctx context.Context, handle [zhengzhao.DisplayKeyHandleSize]byte) error {
 	l.holder.mu.Lock()
 	for kid := range l.holder.known {
 		if h, err := sign.KeyHandle(kid); err == nil && h == handle {
@@ -190,7 +193,7 @@ func (l *Library) ensureDisplayTrust(ctx context.Context, handle [zhengzhao.Disp
 // FindDisplayKeys lists the display keys' public parts.
 // The first call makes the first key, so that the published trust bundle
 // always holds the key that will sign the next token.
-func (l *Library) FindDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey, error) {
+func (l *Holders) FindDisplayKeys(ctx context.Context) ([]*zhengzhao.DisplayKey, error) {
 	if _, err := l.displaySigner(ctx); err != nil {
 		return nil, err
 	}
@@ -266,7 +269,7 @@ func chosenFields(keys []string, lic *zhengzhao.License, typ *zhengzhao.LicenseT
 
 // CreatePresentation signs a display token for the current version of one
 // of the holder's licenses.
-func (l *Library) CreatePresentation(ctx context.Context, r *zhengzhao.PresentationRequest) (*zhengzhao.Presentation, error) {
+func (l *Holders) CreatePresentation(ctx context.Context, r *zhengzhao.PresentationRequest) (*zhengzhao.Presentation, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, err
@@ -380,7 +383,7 @@ func stripLabels(fs []zhengzhao.DisplayField) []zhengzhao.DisplayField {
 // presentation is on record and matches the token; the license's current
 // status). Every check that reached the record is written to the audit
 // log, so the holder's usage record shows each scan.
-func (l *Library) VerifyPresentation(ctx context.Context, token string) (*zhengzhao.PresentationResult, error) {
+func (l *Holders) VerifyPresentation(ctx context.Context, token string) (*zhengzhao.PresentationResult, error) {
 	now := l.now()
 	res := &zhengzhao.PresentationResult{Status: zhengzhao.StatusUnknown, Fields: []zhengzhao.DisplayField{}, Reasons: []string{}, VerifiedAt: now.UTC()}
 	tok, err := zhengzhao.ParseDisplayToken(token)

@@ -21,7 +21,7 @@ import (
 func BenchmarkDisplayToken(b *testing.B) {
 	e := newHolderEnv(b, library.HolderOptions{BaseURL: "http://127.0.0.1:8080", TokenTTL: 10 * time.Minute})
 	lic := e.issue(b, e.a)
-	p, err := e.lib.CreatePresentation(holderCtx(e.a), &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
+	p, err := e.lib.Holders.CreatePresentation(holderCtx(e.a), &zhengzhao.PresentationRequest{License: lic.ID, Fields: []string{"vehicle_class"}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -30,11 +30,11 @@ func BenchmarkDisplayToken(b *testing.B) {
 		b.Fatal(err)
 	}
 	payload, _ := tok.Payload()
-	keys, err := e.lib.FindDisplayKeys(context.Background())
+	keys, err := e.lib.Holders.FindDisplayKeys(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	ts, err := sign.NewTrustStore(e.lib.CACertificatePEM())
+	ts, err := sign.NewTrustStore(e.lib.Keys.CACertificatePEM())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func BenchmarkDisplayToken(b *testing.B) {
 	b.Run("token-online", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := e.lib.VerifyPresentation(context.Background(), p.Token)
+			res, err := e.lib.Holders.VerifyPresentation(context.Background(), p.Token)
 			if err != nil || !res.Valid {
 				b.Fatalf("%v %v", res, err)
 			}
@@ -88,7 +88,7 @@ func BenchmarkDisplayToken(b *testing.B) {
 		bad[40] ^= 1
 		b.ReportAllocs()
 		for b.Loop() {
-			res, err := e.lib.VerifyPresentation(context.Background(), string(bad))
+			res, err := e.lib.Holders.VerifyPresentation(context.Background(), string(bad))
 			if err != nil || res.Valid {
 				b.Fatalf("%v %v", res, err)
 			}

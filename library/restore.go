@@ -32,7 +32,7 @@ type LossReport struct {
 // verifies as revoked online, an idempotency record that makes a retry of
 // a lost issue answer with a conflict naming the lost license, and lost
 // revocations applied again. The caller is the operator (system actor).
-func (l *Library) AcceptLoss(ctx context.Context, lost []zhengzhao.LostChange, publishedSize int64, publishedRoot []byte) (*LossReport, error) {
+func (l *Licenses) AcceptLoss(ctx context.Context, lost []zhengzhao.LostChange, publishedSize int64, publishedRoot []byte) (*LossReport, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (l *Library) AcceptLoss(ctx context.Context, lost []zhengzhao.LostChange, p
 	return rep, nil
 }
 
-func (l *Library) standIn(ctx context.Context, tx zhengzhao.Tx, c zhengzhao.LostChange, rep *LossReport) error {
+func (l *core) standIn(ctx context.Context, tx zhengzhao.Tx, c zhengzhao.LostChange, rep *LossReport) error {
 	cur, err := tx.FindLicenseByID(c.License)
 	if err != nil && zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 		return err

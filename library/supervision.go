@@ -1,3 +1,6 @@
+// Measures art. 23 (异议核实与处理): objections to a license's accuracy, answered by its
+// issuer within a deadline in working days, and the filer's notices.
+
 package library
 
 import (
@@ -17,8 +20,6 @@ import (
 // informed through its notice box. Every step is audited in the same
 // transaction as the change.
 
-var _ zhengzhao.SupervisionService = (*Library)(nil)
-
 // chinaTime is the zone of deadlines and statistics days: Chinese
 // working days and licenses' dates are Beijing dates.
 var chinaTime = zhengzhao.ChinaTime
@@ -29,7 +30,7 @@ func chinaDate(t time.Time) string { return t.In(chinaTime).Format(zhengzhao.Dat
 // dueOn returns the last day on which an objection filed at t is answered
 // on time: the library's objection deadline in working days after the
 // Beijing date of t.
-func (l *Library) dueOn(t time.Time) string {
+func (l *core) dueOn(t time.Time) string {
 	return l.calendar().AddWorkdays(t.In(chinaTime), l.objectionDays).Format(zhengzhao.DateLayout)
 }
 
@@ -43,7 +44,7 @@ func workdaysSince(from, to time.Time) int {
 // license's holder (a holder actor, or the administrator filing at a
 // counter on the holder's behalf) or a unit with the user role that is not
 // the license's issuer.
-func (l *Library) FileObjection(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
+func (l *Supervision) FileObjection(ctx context.Context, r *zhengzhao.ObjectionRequest) (*zhengzhao.Objection, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	var filer string
 	switch {
@@ -149,7 +150,7 @@ func mayKnowObjection(a zhengzhao.Actor, o *zhengzhao.Objection) bool {
 
 // FindObjectionByID returns an objection to its issuer, its filer or the
 // administrator; to anyone else it does not exist.
-func (l *Library) FindObjectionByID(ctx context.Context, id string) (*zhengzhao.Objection, error) {
+func (l *Supervision) FindObjectionByID(ctx context.Context, id string) (*zhengzhao.Objection, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -172,7 +173,7 @@ func (l *Library) FindObjectionByID(ctx context.Context, id string) (*zhengzhao.
 // FindObjections lists objections: the administrator any; an issuing unit
 // its queue (objections against its licenses) unless it asks for what it
 // filed (Role "filer"); a using unit or a holder what it filed.
-func (l *Library) FindObjections(ctx context.Context, f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error) {
+func (l *Supervision) FindObjections(ctx context.Context, f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	switch {
 	case a.Kind == zhengzhao.ActorAnonymous || a.Kind == "":
@@ -230,7 +231,7 @@ func (l *Library) FindObjections(ctx context.Context, f zhengzhao.ObjectionFilte
 // issuer's licenses. A correction issues the next version of the license
 // (as UpdateLicense does) in the same transaction as the answer, its audit
 // entries and the filer's notice.
-func (l *Library) AnswerObjection(ctx context.Context, id string, ans *zhengzhao.ObjectionAnswer) (*zhengzhao.Objection, error) {
+func (l *Supervision) AnswerObjection(ctx context.Context, id string, ans *zhengzhao.ObjectionAnswer) (*zhengzhao.Objection, error) {
 	unit, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 	if err != nil {
 		if zhengzhao.ErrorCode(err) == zhengzhao.EFORBIDDEN {
@@ -275,7 +276,7 @@ func (l *Library) AnswerObjection(ctx context.Context, id string, ans *zhengzhao
 	if err := ans.Validate(); err != nil {
 		return nil, err
 	}
-	var prep *preparedUpdate
+	var prep *version
 	if ans.Decision == zhengzhao.DecisionCorrect {
 		if current == "" {
 			return nil, zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s is revoked: it cannot be corrected; reject the objection with the reason", o.License)
@@ -294,7 +295,7 @@ func (l *Library) AnswerObjection(ctx context.Context, id string, ans *zhengzhao
 		stats := []zhengzhao.StatDelta{{Day: chinaDate(now), Unit: o.Issuer, Type: o.Type,
 			Metric: zhengzhao.MetricObjectionAnswered, N: 1, Sum: int64(max(workdaysSince(o.FiledAt, now), 0))}}
 		if prep != nil {
-			if err := l.commitUpdate(ctx, tx, current, prep); err != nil {
+			if err := l.updateCurrent(ctx, tx, current, prep); err != nil {
 				return err
 			}
 			o.Status, o.Correction = zhengzhao.ObjectionCorrected, prep.lic.ID
@@ -351,7 +352,7 @@ func prefixFields(err error, prefix string) error {
 func newNoticeID(now time.Time) string { return "ntc-" + strings.ToLower(newSerial(now)) }
 
 // FindNotices lists the acting party's notices.
-func (l *Library) FindNotices(ctx context.Context, f zhengzhao.NoticeFilter) ([]*zhengzhao.Notice, int, string, error) {
+func (l *Supervision) FindNotices(ctx context.Context, f zhengzhao.NoticeFilter) ([]*zhengzhao.Notice, int, string, error) {
 	recipient, err := noticeRecipient(ctx)
 	if err != nil {
 		return nil, 0, "", err
@@ -372,7 +373,7 @@ func (l *Library) FindNotices(ctx context.Context, f zhengzhao.NoticeFilter) ([]
 
 // MarkNoticeRead marks one of the acting party's notices read; the first
 // read time stays.
-func (l *Library) MarkNoticeRead(ctx context.Context, id string) (*zhengzhao.Notice, error) {
+func (l *Supervision) MarkNoticeRead(ctx context.Context, id string) (*zhengzhao.Notice, error) {
 	recipient, err := noticeRecipient(ctx)
 	if err != nil {
 		return nil, err

@@ -189,23 +189,23 @@ func BenchmarkSupervision(b *testing.B) {
 		fn   func() error
 	}{
 		{"dashboard-all-units-year", func() error {
-			_, err := h.e.lib.Supervise(admin, zhengzhao.SupervisionFilter{From: "2026-01-01", To: "2026-12-31"})
+			_, err := h.e.lib.Supervision.Supervise(admin, zhengzhao.SupervisionFilter{From: "2026-01-01", To: "2026-12-31"})
 			return err
 		}},
 		{"dashboard-all-units-odd-period", func() error {
-			_, err := h.e.lib.Supervise(admin, zhengzhao.SupervisionFilter{From: "2024-03-17", To: "2026-10-20"})
+			_, err := h.e.lib.Supervision.Supervise(admin, zhengzhao.SupervisionFilter{From: "2024-03-17", To: "2026-10-20"})
 			return err
 		}},
 		{"dashboard-all-units-5-years", func() error {
-			_, err := h.e.lib.Supervise(admin, zhengzhao.SupervisionFilter{From: "2022-01-01", To: "2026-12-31"})
+			_, err := h.e.lib.Supervision.Supervise(admin, zhengzhao.SupervisionFilter{From: "2022-01-01", To: "2026-12-31"})
 			return err
 		}},
 		{"one-unit-month", func() error {
-			_, err := h.e.lib.Supervise(admin, zhengzhao.SupervisionFilter{Unit: &unit, From: "2026-10-01", To: "2026-10-31"})
+			_, err := h.e.lib.Supervision.Supervise(admin, zhengzhao.SupervisionFilter{Unit: &unit, From: "2026-10-01", To: "2026-10-31"})
 			return err
 		}},
 		{"annual-report", func() error {
-			_, err := h.e.lib.AnnualReport(admin, unit, 2025)
+			_, err := h.e.lib.Supervision.AnnualReport(admin, unit, 2025)
 			return err
 		}},
 	} {

@@ -1,3 +1,6 @@
+// Measures art. 29 (监督考核): supervision figures per unit and the annual report,
+// counted from what the audit log records.
+
 package library
 
 import (
@@ -19,7 +22,7 @@ import (
 // document, fetches for a case and fetches under a holder's grant by units.
 // The supervision area's own actions update their counters where they
 // happen, with facts the entry does not carry.
-func countAudited(ctx context.Context, tx zhengzhao.Tx, e *zhengzhao.AuditEntry) error {
+func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) error {
 	switch e.Action {
 	case zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke, zhengzhao.ActionLicenseRead,
 		zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
@@ -90,7 +93,7 @@ func issueLag(issued time.Time, signed time.Time) int {
 // countRefusal counts a license read refused to a unit. It runs in a
 // transaction of its own after the refused one rolled back; a failure is
 // only logged, as the caller's answer (the refusal) stands.
-func (l *Library) countRefusal(ctx context.Context, a zhengzhao.Actor, licenseID string, err error) {
+func (l *core) countRefusal(ctx context.Context, a zhengzhao.Actor, licenseID string, err error) {
 	if zhengzhao.ErrorCode(err) != zhengzhao.EFORBIDDEN || a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
 		return
 	}
@@ -143,7 +146,7 @@ func statRanges(from, to time.Time) []zhengzhao.StatRange {
 
 // period parses and checks a supervision period; empty bounds default to
 // the current year up to today (China time).
-func (l *Library) period(fromS, toS string) (from, to time.Time, err error) {
+func (l *core) period(fromS, toS string) (from, to time.Time, err error) {
 	today, _ := zhengzhao.ParseDate(chinaDate(l.now()))
 	var fe []zhengzhao.FieldError
 	to = today
@@ -170,7 +173,7 @@ func (l *Library) period(fromS, toS string) (from, to time.Time, err error) {
 }
 
 // Supervise returns the supervision figures of a period per unit.
-func (l *Library) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
+func (l *Supervision) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) (*zhengzhao.SupervisionReport, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		if f.Unit == nil || !a.IsUnit(*f.Unit) {
@@ -202,24 +205,9 @@ func (l *Library) Supervise(ctx context.Context, f zhengzhao.SupervisionFilter) 
 // figures computes the per-unit figures of [from, to] and their totals.
 func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string) ([]zhengzhao.UnitFigures, zhengzhao.UnitFigures, error) {
 	var total zhengzhao.UnitFigures
-	var units []*zhengzhao.Unit
-	if unit != nil {
-		u, err := tx.FindUnitByCode(*unit)
-		if err != nil {
-			return nil, total, err
-		}
-		units = []*zhengzhao.Unit{u}
-	} else {
-		for cursor := ""; ; {
-			us, _, next, err := tx.FindUnits(zhengzhao.UnitFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
-			if err != nil {
-				return nil, total, err
-			}
-			units = append(units, us...)
-			if cursor = next; cursor == "" {
-				break
-			}
-		}
+	units, err := figureUnits(tx, unit)
+	if err != nil {
+		return nil, total, err
 	}
 	byUnit := make(map[string]*zhengzhao.UnitFigures, len(units))
 	out := make([]zhengzhao.UnitFigures, len(units))
@@ -227,12 +215,64 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 		out[i] = zhengzhao.UnitFigures{Unit: zhengzhao.Party{Code: u.Code, Name: u.Name}, Roles: u.Roles}
 		byUnit[u.Code] = &out[i]
 	}
-
-	sums, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Ranges: statRanges(from, to), GroupBy: []string{zhengzhao.StatByUnit}})
+	lag, answerDays, err := addCounters(tx, unit, from, to, byUnit)
 	if err != nil {
 		return nil, total, err
 	}
-	lag, answerDays := map[string]int64{}, map[string]int64{}
+	counts, err := tx.CountOpenObjections(today)
+	if err != nil {
+		return nil, total, err
+	}
+	for _, c := range counts {
+		if fg := byUnit[c.Issuer]; fg != nil {
+			fg.ObjectionsOpen, fg.ObjectionsOverdue = int64(c.Open), int64(c.Overdue)
+		}
+	}
+	if err := addCatalog(tx, unit, byUnit); err != nil {
+		return nil, total, err
+	}
+	contacts, err := tx.CountUnitContacts()
+	if err != nil {
+		return nil, total, err
+	}
+	for code, n := range contacts {
+		if fg := byUnit[code]; fg != nil {
+			fg.Contacts = n
+		}
+	}
+	return out, totals(out, lag, answerDays), nil
+}
+
+// figureUnits returns the unit, or every unit when unit is nil.
+func figureUnits(tx zhengzhao.ReadTx, unit *string) ([]*zhengzhao.Unit, error) {
+	if unit != nil {
+		u, err := tx.FindUnitByCode(*unit)
+		if err != nil {
+			return nil, err
+		}
+		return []*zhengzhao.Unit{u}, nil
+	}
+	var units []*zhengzhao.Unit
+	for cursor := ""; ; {
+		us, _, next, err := tx.FindUnits(zhengzhao.UnitFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
+		if err != nil {
+			return nil, err
+		}
+		units = append(units, us...)
+		if cursor = next; cursor == "" {
+			return units, nil
+		}
+	}
+}
+
+// addCounters adds the counters of [from, to] to the units' figures and
+// returns the sums of issue lags and of answer days by unit.
+func addCounters(tx zhengzhao.ReadTx, unit *string, from, to time.Time, byUnit map[string]*zhengzhao.UnitFigures) (lag, answerDays map[string]int64, err error) {
+	sums, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Ranges: statRanges(from, to), GroupBy: []string{zhengzhao.StatByUnit}})
+	if err != nil {
+		return nil, nil, err
+	}
+	lag, answerDays = map[string]int64{}, map[string]int64{}
 	for _, s := range sums {
 		fg := byUnit[s.Unit]
 		if fg == nil {
@@ -265,24 +305,17 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 			fg.ChecksFailed = s.N
 		}
 	}
+	return lag, answerDays, nil
+}
 
-	counts, err := tx.CountOpenObjections(today)
-	if err != nil {
-		return nil, total, err
-	}
-	for _, c := range counts {
-		if fg := byUnit[c.Issuer]; fg != nil {
-			fg.ObjectionsOpen, fg.ObjectionsOverdue = int64(c.Open), int64(c.Overdue)
-		}
-	}
-
-	// Catalog completeness: the types that name the unit as an issuer
-	// (or that it defined), and which of them have licenses at all.
+// addCatalog adds catalog completeness: the types that name the unit as
+// an issuer (or that it defined), and which of them have licenses at all.
+func addCatalog(tx zhengzhao.ReadTx, unit *string, byUnit map[string]*zhengzhao.UnitFigures) error {
 	ever, err := tx.SumStats(zhengzhao.StatFilter{Unit: unit, Metrics: []string{zhengzhao.MetricIssued},
 		Ranges:  []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "0000", To: "9999"}},
 		GroupBy: []string{zhengzhao.StatByUnit, zhengzhao.StatByType}})
 	if err != nil {
-		return nil, total, err
+		return err
 	}
 	hasLicenses := map[[2]string]bool{}
 	for _, s := range ever {
@@ -291,7 +324,7 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 	for cursor := ""; ; {
 		ts, _, next, err := tx.FindLicenseTypes(zhengzhao.LicenseTypeFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
 		if err != nil {
-			return nil, total, err
+			return err
 		}
 		for _, t := range ts {
 			seen := map[string]bool{}
@@ -311,20 +344,14 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 			}
 		}
 		if cursor = next; cursor == "" {
-			break
+			return nil
 		}
 	}
+}
 
-	contacts, err := tx.CountUnitContacts()
-	if err != nil {
-		return nil, total, err
-	}
-	for code, n := range contacts {
-		if fg := byUnit[code]; fg != nil {
-			fg.Contacts = n
-		}
-	}
-
+// totals derives every unit's rates and returns the sum of the figures.
+func totals(out []zhengzhao.UnitFigures, lag, answerDays map[string]int64) zhengzhao.UnitFigures {
+	var total zhengzhao.UnitFigures
 	var totalLag, totalAnswer int64
 	for i := range out {
 		fg := &out[i]
@@ -353,7 +380,7 @@ func figures(tx zhengzhao.ReadTx, unit *string, from, to time.Time, today string
 	total.Unit = zhengzhao.Party{Name: "合计 Total"}
 	total.Roles = []zhengzhao.Role{}
 	rates(&total, totalLag, totalAnswer)
-	return out, total, nil
+	return total
 }
 
 // rates derives the averages and shares of fg.
@@ -427,7 +454,7 @@ func series(tx zhengzhao.ReadTx, unit *string, from, to time.Time) ([]zhengzhao.
 }
 
 // AnnualReport returns the annual assessment of one unit.
-func (l *Library) AnnualReport(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
+func (l *Supervision) AnnualReport(ctx context.Context, unit string, year int) (*zhengzhao.AnnualReport, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) && !a.IsUnit(unit) {
 		if err := requireAdmin(ctx); err != nil {

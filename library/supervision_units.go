@@ -1,3 +1,6 @@
+// Measures art. 25 (专人管理) and art. 29 (监督考核): the units' responsible staff, the
+// public catalog, and random checks.
+
 package library
 
 import (
@@ -28,7 +31,7 @@ func mayManageUnit(ctx context.Context, unit string) error {
 }
 
 // CreateUnitContact records a responsible administrator of a unit.
-func (l *Library) CreateUnitContact(ctx context.Context, c *zhengzhao.UnitContact) error {
+func (l *Supervision) CreateUnitContact(ctx context.Context, c *zhengzhao.UnitContact) error {
 	if err := mayManageUnit(ctx, c.Unit); err != nil {
 		return err
 	}
@@ -58,7 +61,7 @@ func (l *Library) CreateUnitContact(ctx context.Context, c *zhengzhao.UnitContac
 }
 
 // FindUnitContacts lists a unit's responsible administrators, masked.
-func (l *Library) FindUnitContacts(ctx context.Context, unit string) ([]*zhengzhao.UnitContact, error) {
+func (l *Supervision) FindUnitContacts(ctx context.Context, unit string) ([]*zhengzhao.UnitContact, error) {
 	if err := mayManageUnit(ctx, unit); err != nil {
 		return nil, err
 	}
@@ -79,7 +82,7 @@ func (l *Library) FindUnitContacts(ctx context.Context, unit string) ([]*zhengzh
 }
 
 // DeleteUnitContact removes a responsible administrator.
-func (l *Library) DeleteUnitContact(ctx context.Context, unit, id string) error {
+func (l *Supervision) DeleteUnitContact(ctx context.Context, unit, id string) error {
 	if err := mayManageUnit(ctx, unit); err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func (l *Library) DeleteUnitContact(ctx context.Context, unit, id string) error 
 
 // FindUnitsWithoutContacts lists the units that have named no responsible
 // administrator.
-func (l *Library) FindUnitsWithoutContacts(ctx context.Context, p zhengzhao.Page) ([]*zhengzhao.Unit, int, string, error) {
+func (l *Supervision) FindUnitsWithoutContacts(ctx context.Context, p zhengzhao.Page) ([]*zhengzhao.Unit, int, string, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, 0, "", err
 	}
@@ -120,7 +123,7 @@ var levelOrder = map[string]int{zhengzhao.LevelNational: 0, zhengzhao.LevelMunic
 // PublicCatalog returns the public license types grouped by issuing unit
 // and standard level. A type open to any issuing unit (no issuers listed)
 // is listed under the authority that defined it.
-func (l *Library) PublicCatalog(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
+func (l *Supervision) PublicCatalog(ctx context.Context) (*zhengzhao.PublicCatalog, error) {
 	cat := &zhengzhao.PublicCatalog{GeneratedAt: l.nowUTC(), Issuers: []zhengzhao.CatalogIssuer{}}
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
 		byIssuer := map[string]map[string][]zhengzhao.CatalogEntry{}
@@ -179,7 +182,7 @@ func (l *Library) PublicCatalog(ctx context.Context) (*zhengzhao.PublicCatalog, 
 // CreateRandomCheck draws a random sample of a unit's licenses or uses
 // for review. The sample is drawn by position in storage order, reading a
 // few rows per item however many the unit has.
-func (l *Library) CreateRandomCheck(ctx context.Context, r *zhengzhao.RandomCheckRequest) (*zhengzhao.RandomCheck, error) {
+func (l *Supervision) CreateRandomCheck(ctx context.Context, r *zhengzhao.RandomCheckRequest) (*zhengzhao.RandomCheck, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -236,7 +239,7 @@ func (l *Library) CreateRandomCheck(ctx context.Context, r *zhengzhao.RandomChec
 
 // FindRandomCheckByID returns a random check to the administrator or the
 // checked unit.
-func (l *Library) FindRandomCheckByID(ctx context.Context, id string) (*zhengzhao.RandomCheck, error) {
+func (l *Supervision) FindRandomCheckByID(ctx context.Context, id string) (*zhengzhao.RandomCheck, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -257,7 +260,7 @@ func (l *Library) FindRandomCheckByID(ctx context.Context, id string) (*zhengzha
 
 // FindRandomChecks lists random checks: the administrator's, or a unit's
 // own.
-func (l *Library) FindRandomChecks(ctx context.Context, f zhengzhao.RandomCheckFilter) ([]*zhengzhao.RandomCheck, int, string, error) {
+func (l *Supervision) FindRandomChecks(ctx context.Context, f zhengzhao.RandomCheckFilter) ([]*zhengzhao.RandomCheck, int, string, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		if a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
@@ -283,7 +286,7 @@ func (l *Library) FindRandomChecks(ctx context.Context, f zhengzhao.RandomCheckF
 
 // ReviewRandomCheck records the outcome of reviewing item (from 0) of a
 // random check; an item is reviewed once.
-func (l *Library) ReviewRandomCheck(ctx context.Context, id string, item int, r *zhengzhao.CheckReview) (*zhengzhao.RandomCheck, error) {
+func (l *Supervision) ReviewRandomCheck(ctx context.Context, id string, item int, r *zhengzhao.CheckReview) (*zhengzhao.RandomCheck, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}

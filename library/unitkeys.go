@@ -1,3 +1,6 @@
+// Measures art. 12 (电子签名与认证): the units' signing keys and certificates issued by the
+// library's CA, rotated without invalidating what they signed.
+
 package library
 
 import (
@@ -8,7 +11,7 @@ import (
 )
 
 // FindUnitKeys lists a unit's API keys without their secrets.
-func (l *Library) FindUnitKeys(ctx context.Context, unit string) ([]*zhengzhao.UnitKey, error) {
+func (l *Units) FindUnitKeys(ctx context.Context, unit string) ([]*zhengzhao.UnitKey, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -25,7 +28,7 @@ func (l *Library) FindUnitKeys(ctx context.Context, unit string) ([]*zhengzhao.U
 
 // RevokeUnitKey revokes one of a unit's API keys; Authenticate refuses it
 // from the moment the transaction commits, on every server.
-func (l *Library) RevokeUnitKey(ctx context.Context, unit, id string) (*zhengzhao.UnitKey, error) {
+func (l *Units) RevokeUnitKey(ctx context.Context, unit, id string) (*zhengzhao.UnitKey, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -56,7 +59,7 @@ func (l *Library) RevokeUnitKey(ctx context.Context, unit, id string) (*zhengzha
 // verifying: their proofs carry their own certificate. This server signs
 // with the new key at once; other servers on the same database switch
 // within Config.SignerRecheck.
-func (l *Library) RotateSigningKey(ctx context.Context, unit string) (*zhengzhao.SigningKey, error) {
+func (l *Units) RotateSigningKey(ctx context.Context, unit string) (*zhengzhao.SigningKey, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,7 @@ import (
 
 // CreateUnit registers a unit; an issuing unit also gets its signing key and
 // certificate from the library CA, in the same transaction.
-func (l *Library) CreateUnit(ctx context.Context, u *zhengzhao.Unit) error {
+func (l *Units) CreateUnit(ctx context.Context, u *zhengzhao.Unit) error {
 	if err := requireAdmin(ctx); err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func (l *Library) CreateUnit(ctx context.Context, u *zhengzhao.Unit) error {
 }
 
 // newSigningKey creates a key of the unit's algorithm and certifies it.
-func (l *Library) newSigningKey(u *zhengzhao.Unit) (*zhengzhao.SigningKey, error) {
+func (l *core) newSigningKey(u *zhengzhao.Unit) (*zhengzhao.SigningKey, error) {
 	priv, err := sign.GenerateKey(u.SigningAlg)
 	if err != nil {
 		return nil, fmt.Errorf("generate %s key: %w", u.SigningAlg, err)
@@ -88,7 +88,7 @@ func (l *Library) newSigningKey(u *zhengzhao.Unit) (*zhengzhao.SigningKey, error
 }
 
 // storeSigningKey makes key the unit's only active key, with its audit entry.
-func (l *Library) storeSigningKey(ctx context.Context, tx zhengzhao.Tx, key *zhengzhao.SigningKey) error {
+func (l *core) storeSigningKey(ctx context.Context, tx zhengzhao.Tx, key *zhengzhao.SigningKey) error {
 	if err := tx.DeactivateSigningKeys(key.Unit); err != nil {
 		return err
 	}
@@ -100,7 +100,7 @@ func (l *Library) storeSigningKey(ctx context.Context, tx zhengzhao.Tx, key *zhe
 }
 
 // FindUnitByCode returns a unit to the administrator or to the unit itself.
-func (l *Library) FindUnitByCode(ctx context.Context, code string) (*zhengzhao.Unit, error) {
+func (l *Units) FindUnitByCode(ctx context.Context, code string) (*zhengzhao.Unit, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) && !a.IsUnit(code) {
 		if err := requireAdmin(ctx); err != nil {
@@ -116,7 +116,7 @@ func (l *Library) FindUnitByCode(ctx context.Context, code string) (*zhengzhao.U
 }
 
 // FindUnits lists units for the administrator.
-func (l *Library) FindUnits(ctx context.Context, f zhengzhao.UnitFilter) ([]*zhengzhao.Unit, int, string, error) {
+func (l *Units) FindUnits(ctx context.Context, f zhengzhao.UnitFilter) ([]*zhengzhao.Unit, int, string, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, 0, "", err
 	}
@@ -138,7 +138,7 @@ func (l *Library) FindUnits(ctx context.Context, f zhengzhao.UnitFilter) ([]*zhe
 const unitKeyPrefix = "zzk_"
 
 // CreateUnitKey creates an API key for a unit and returns its secret once.
-func (l *Library) CreateUnitKey(ctx context.Context, unit string) (string, *zhengzhao.UnitKey, error) {
+func (l *Units) CreateUnitKey(ctx context.Context, unit string) (string, *zhengzhao.UnitKey, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return "", nil, err
 	}
@@ -164,7 +164,7 @@ func (l *Library) CreateUnitKey(ctx context.Context, unit string) (string, *zhen
 }
 
 // Authenticate returns the unit that owns the API key secret.
-func (l *Library) Authenticate(ctx context.Context, secret string) (*zhengzhao.Unit, error) {
+func (l *Units) Authenticate(ctx context.Context, secret string) (*zhengzhao.Unit, error) {
 	unauth := zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "invalid credentials")
 	if !strings.HasPrefix(secret, unitKeyPrefix) {
 		return nil, unauth
@@ -190,7 +190,7 @@ func (l *Library) Authenticate(ctx context.Context, secret string) (*zhengzhao.U
 
 // signer returns the active signer of an issuing unit, decrypting its key
 // once per process.
-func (l *Library) signer(ctx context.Context, unit string) (*sign.Signer, error) {
+func (l *core) signer(ctx context.Context, unit string) (*sign.Signer, error) {
 	now := l.now()
 	l.mu.Lock()
 	c := l.signers[unit]
@@ -241,10 +241,10 @@ type cachedSigner struct {
 }
 
 // CACertificatePEM returns the library CA's certificate.
-func (l *Library) CACertificatePEM() string { return l.ca.CertPEM() }
+func (l *Keys) CACertificatePEM() string { return l.ca.CertPEM() }
 
 // FindSigningKeys lists every issuer's signing certificate.
-func (l *Library) FindSigningKeys(ctx context.Context) ([]*zhengzhao.SigningKey, error) {
+func (l *Keys) FindSigningKeys(ctx context.Context) ([]*zhengzhao.SigningKey, error) {
 	var keys []*zhengzhao.SigningKey
 	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) (err error) {
 		keys, err = tx.FindSigningKeys(zhengzhao.SigningKeyFilter{})

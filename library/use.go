@@ -1,3 +1,6 @@
+// Measures art. 13 (用证清单) and art. 14 (材料免交): service matters, usage lists and the
+// material exemption query.
+
 package library
 
 import (
@@ -15,8 +18,6 @@ import (
 // the audit log; a refusal is written in its own transaction, so that it
 // stays on record although the request changes nothing else.
 
-var _ zhengzhao.UseService = (*Library)(nil)
-
 // requireAuthenticated refuses the anonymous actor.
 func requireAuthenticated(ctx context.Context) (zhengzhao.Actor, error) {
 	a := zhengzhao.ActorFromContext(ctx)
@@ -29,7 +30,7 @@ func requireAuthenticated(ctx context.Context) (zhengzhao.Actor, error) {
 // refuse writes the audit entry of a refused use in its own transaction
 // and returns err. An anonymous caller's refusal is not written: it names
 // nobody, and anyone could fill the log with it.
-func (l *Library) refuse(ctx context.Context, err error, e zhengzhao.AuditEntry) error {
+func (l *core) refuse(ctx context.Context, err error, e zhengzhao.AuditEntry) error {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return err
@@ -78,7 +79,7 @@ func mayManage(a zhengzhao.Actor, unit string, r zhengzhao.Role) bool {
 }
 
 // CreateMatter defines a service matter.
-func (l *Library) CreateMatter(ctx context.Context, m *zhengzhao.Matter) error {
+func (l *Use) CreateMatter(ctx context.Context, m *zhengzhao.Matter) error {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return err
@@ -135,7 +136,7 @@ func materialKeys(m *zhengzhao.Matter) string {
 
 // UpdateMatter changes a matter's name, applicant kind and materials; the
 // administrator may also change its owner.
-func (l *Library) UpdateMatter(ctx context.Context, m *zhengzhao.Matter) (*zhengzhao.Matter, error) {
+func (l *Use) UpdateMatter(ctx context.Context, m *zhengzhao.Matter) (*zhengzhao.Matter, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -171,7 +172,7 @@ func (l *Library) UpdateMatter(ctx context.Context, m *zhengzhao.Matter) (*zheng
 }
 
 // FindMatterByCode returns a matter to any authenticated party.
-func (l *Library) FindMatterByCode(ctx context.Context, code string) (*zhengzhao.Matter, error) {
+func (l *Use) FindMatterByCode(ctx context.Context, code string) (*zhengzhao.Matter, error) {
 	if _, err := requireAuthenticated(ctx); err != nil {
 		return nil, err
 	}
@@ -184,7 +185,7 @@ func (l *Library) FindMatterByCode(ctx context.Context, code string) (*zhengzhao
 }
 
 // FindMatters lists matters by code, of one owner when owner is set.
-func (l *Library) FindMatters(ctx context.Context, owner string, p zhengzhao.Page) ([]*zhengzhao.Matter, int, string, error) {
+func (l *Use) FindMatters(ctx context.Context, owner string, p zhengzhao.Page) ([]*zhengzhao.Matter, int, string, error) {
 	if _, err := requireAuthenticated(ctx); err != nil {
 		return nil, 0, "", err
 	}
@@ -219,7 +220,7 @@ func pageOf[T any](items []T, p zhengzhao.Page) ([]T, int, string, error) {
 }
 
 // PutUsageList sets a using unit's usage list for a matter.
-func (l *Library) PutUsageList(ctx context.Context, u *zhengzhao.UsageList) (*zhengzhao.UsageList, error) {
+func (l *Use) PutUsageList(ctx context.Context, u *zhengzhao.UsageList) (*zhengzhao.UsageList, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -274,7 +275,7 @@ func usageItems(u *zhengzhao.UsageList) string {
 }
 
 // DeleteUsageList removes a usage list.
-func (l *Library) DeleteUsageList(ctx context.Context, unit, matter string) error {
+func (l *Use) DeleteUsageList(ctx context.Context, unit, matter string) error {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return err
@@ -292,7 +293,7 @@ func (l *Library) DeleteUsageList(ctx context.Context, unit, matter string) erro
 }
 
 // FindUsageLists lists a unit's usage lists.
-func (l *Library) FindUsageLists(ctx context.Context, unit string) ([]*zhengzhao.UsageList, error) {
+func (l *Use) FindUsageLists(ctx context.Context, unit string) ([]*zhengzhao.UsageList, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -324,7 +325,7 @@ type useCheck struct {
 // other field errors. then, if not nil, runs the request's own reads in
 // the same read transaction once the checks pass: one transaction per
 // request on the hot path of exemption queries.
-func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError, onList bool,
+func (l *core) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zhengzhao.FieldError, onList bool,
 	then func(zhengzhao.ReadTx, *useCheck) error) (*useCheck, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleUser)
 	if err != nil {
@@ -366,7 +367,7 @@ func (l *Library) checkUse(ctx context.Context, c *zhengzhao.UseContext, fe []zh
 
 // Exemption answers which of a matter's materials the applicant need not
 // hand in, and audits the question with its context.
-func (l *Library) Exemption(ctx context.Context, r *zhengzhao.ExemptionRequest) (*zhengzhao.Exemption, error) {
+func (l *Use) Exemption(ctx context.Context, r *zhengzhao.ExemptionRequest) (*zhengzhao.Exemption, error) {
 	var fe []zhengzhao.FieldError
 	if r.Matter == "" {
 		r.Matter = r.Context.MatterCode
@@ -419,7 +420,7 @@ func applicantIDType(k zhengzhao.HolderKind) string {
 // coverage matches the applicant's current, valid licenses against the
 // unit's usage list for the matter. The licenses are read by holder ID
 // (an index in both stores), newest version only.
-func (l *Library) coverage(tx zhengzhao.ReadTx, uc *useCheck, h zhengzhao.HolderRef) ([]zhengzhao.MaterialCoverage, error) {
+func (l *core) coverage(tx zhengzhao.ReadTx, uc *useCheck, h zhengzhao.HolderRef) ([]zhengzhao.MaterialCoverage, error) {
 	lics, err := holderLicenses(tx, h)
 	if err != nil {
 		return nil, err
@@ -453,7 +454,7 @@ func (l *Library) coverage(tx zhengzhao.ReadTx, uc *useCheck, h zhengzhao.Holder
 // FetchLicense returns a license to a using unit for a case of a matter on
 // its usage list that accepts the license's type (art. 15), and audits
 // the fetch with its five context items.
-func (l *Library) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (*zhengzhao.License, error) {
+func (l *Use) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (*zhengzhao.License, error) {
 	var fe []zhengzhao.FieldError
 	if r.License == "" {
 		fe = append(fe, zhengzhao.FieldError{Field: "license", Message: "required"})
@@ -494,7 +495,7 @@ func (l *Library) FetchLicense(ctx context.Context, r *zhengzhao.FetchRequest) (
 
 // typeLookup returns a function that finds catalog entries through the
 // library's cache.
-func (l *Library) typeLookup(ctx context.Context) func(string) *zhengzhao.LicenseType {
+func (l *core) typeLookup(ctx context.Context) func(string) *zhengzhao.LicenseType {
 	return func(code string) *zhengzhao.LicenseType {
 		t, err := l.licenseType(ctx, code)
 		if err != nil {

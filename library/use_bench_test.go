@@ -90,7 +90,7 @@ func BenchmarkExemption(b *testing.B) {
 		r := &zhengzhao.ExemptionRequest{Matter: "M-1", Applicant: zhengzhao.HolderRef{IDType: "001", ID: holderID(h)},
 			Context: zhengzhao.UseContext{Operator: "op", MatterCode: "M-1", MatterName: "事项", CaseNumber: fmt.Sprintf("C-%d", i)}}
 		t := time.Now()
-		ex, err := e.lib.Exemption(uctx, r)
+		ex, err := e.lib.Use.Exemption(uctx, r)
 		lat = append(lat, time.Since(t))
 		if err != nil {
 			b.Fatal(err)

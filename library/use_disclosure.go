@@ -1,3 +1,5 @@
+// Measures art. 19 (可信授权访问): signed disclosures of exactly the granted fields.
+
 package library
 
 import (
@@ -162,7 +164,7 @@ func scenarioForUse(tx zhengzhao.ReadTx, unit, id, licenseType string) (*zhengzh
 // cover the license's type. The fetch is audited on the license as
 // use.fetch with the five context items, the scenario and the disclosed
 // fields; a refusal is audited as use.refused.
-func (l *Library) FetchUnderScenario(ctx context.Context, r *zhengzhao.ScenarioFetchRequest) (*zhengzhao.ScenarioDisclosure, error) {
+func (l *Use) FetchUnderScenario(ctx context.Context, r *zhengzhao.ScenarioFetchRequest) (*zhengzhao.ScenarioDisclosure, error) {
 	var fe []zhengzhao.FieldError
 	if r.Scenario == "" {
 		fe = append(fe, zhengzhao.FieldError{Field: "scenario", Message: "required"})

@@ -1,3 +1,6 @@
+// Measures art. 18 (社会化应用) and art. 19 (可信授权访问): holder consent grants, and
+// fetches checked against them, never beyond their scope.
+
 package library
 
 import (
@@ -21,7 +24,7 @@ import (
 const receiptIssuerName = "Zhengzhao electronic license library"
 
 // RequestGrant records a social unit's request for consent.
-func (l *Library) RequestGrant(ctx context.Context, r *zhengzhao.GrantRequest) (*zhengzhao.Grant, error) {
+func (l *Use) RequestGrant(ctx context.Context, r *zhengzhao.GrantRequest) (*zhengzhao.Grant, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleSocial)
 	if err != nil {
 		return nil, err
@@ -86,7 +89,7 @@ func ownGrant(tx zhengzhao.ReadTx, h zhengzhao.HolderRef, id string) (*zhengzhao
 // DecideGrant records the holder's answer; an approval binds the holder's
 // current licenses of the requested types (or the chosen ones) and signs
 // the consent receipt.
-func (l *Library) DecideGrant(ctx context.Context, id string, d *zhengzhao.GrantDecision) (*zhengzhao.Grant, error) {
+func (l *Use) DecideGrant(ctx context.Context, id string, d *zhengzhao.GrantDecision) (*zhengzhao.Grant, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, err
@@ -156,7 +159,7 @@ func (l *Library) DecideGrant(ctx context.Context, id string, d *zhengzhao.Grant
 // grantLicenses returns the bases of the licenses an approval covers:
 // the chosen ones, which must be the holder's valid licenses of requested
 // types, or else every such license.
-func (l *Library) grantLicenses(g *zhengzhao.Grant, lics []*zhengzhao.License, chosen []string) ([]string, error) {
+func (l *core) grantLicenses(g *zhengzhao.Grant, lics []*zhengzhao.License, chosen []string) ([]string, error) {
 	now := l.now()
 	requested := func(t string) bool {
 		return slices.ContainsFunc(g.Items, func(it zhengzhao.ScenarioItem) bool { return it.LicenseType == t })
@@ -199,7 +202,7 @@ func (l *Library) grantLicenses(g *zhengzhao.Grant, lics []*zhengzhao.License, c
 // signReceipt signs the consent receipt of an approval with the library's
 // display key (certified by the library CA), so that both sides can verify
 // it offline with the trust bundle.
-func (l *Library) signReceipt(ctx context.Context, g *zhengzhao.Grant, bases []string) (json.RawMessage, error) {
+func (l *core) signReceipt(ctx context.Context, g *zhengzhao.Grant, bases []string) (json.RawMessage, error) {
 	s, err := l.displaySigner(ctx)
 	if err != nil {
 		return nil, err
@@ -234,7 +237,7 @@ func VerifyConsentReceipt(ts *sign.TrustStore, doc []byte) (*zhengzhao.ConsentRe
 }
 
 // WithdrawGrant withdraws a grant at once.
-func (l *Library) WithdrawGrant(ctx context.Context, id string) (*zhengzhao.Grant, error) {
+func (l *Use) WithdrawGrant(ctx context.Context, id string) (*zhengzhao.Grant, error) {
 	a, err := requireHolder(ctx)
 	if err != nil {
 		return nil, err
@@ -267,7 +270,7 @@ func mayReadGrant(a zhengzhao.Actor, g *zhengzhao.Grant) bool {
 
 // FindGrantByID returns a grant to its holder, its unit or the
 // administrator.
-func (l *Library) FindGrantByID(ctx context.Context, id string) (*zhengzhao.Grant, error) {
+func (l *Use) FindGrantByID(ctx context.Context, id string) (*zhengzhao.Grant, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -285,7 +288,7 @@ func (l *Library) FindGrantByID(ctx context.Context, id string) (*zhengzhao.Gran
 
 // FindGrants lists the holder's grants, or the acting unit's; the
 // administrator's list is every grant.
-func (l *Library) FindGrants(ctx context.Context) ([]*zhengzhao.Grant, error) {
+func (l *Use) FindGrants(ctx context.Context) ([]*zhengzhao.Grant, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -311,7 +314,7 @@ func (l *Library) FindGrants(ctx context.Context) ([]*zhengzhao.Grant, error) {
 // authorised licenses to the grant's unit, while the grant and its
 // scenario are in force; a once-only grant is used up. The disclosure is
 // signed by the library (VerifyGrantDisclosure).
-func (l *Library) UseGrant(ctx context.Context, id string) (*zhengzhao.GrantDisclosure, error) {
+func (l *Use) UseGrant(ctx context.Context, id string) (*zhengzhao.GrantDisclosure, error) {
 	u, err := requireUnitRole(ctx, zhengzhao.RoleSocial)
 	if err != nil {
 		return nil, err
@@ -429,7 +432,7 @@ func sortedFieldKeys(m map[string]any) []string {
 // FindGrantUses returns every audit entry of a grant for its holder (or
 // the administrator): the decision, each use and refused use of its
 // licenses with the unit and purpose, and the withdrawal.
-func (l *Library) FindGrantUses(ctx context.Context, id string) ([]*zhengzhao.AuditEntry, error) {
+func (l *Use) FindGrantUses(ctx context.Context, id string) ([]*zhengzhao.AuditEntry, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err

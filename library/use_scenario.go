@@ -1,3 +1,6 @@
+// Measures art. 15 (用证单位接入), art. 18 (社会化应用) and art. 20 (赋能基层): use
+// scenarios applied for by units and districts and approved by the administrator.
+
 package library
 
 import (
@@ -15,7 +18,7 @@ import (
 // are refused from the moment of the suspension.
 
 // ApplyScenario records a unit's application.
-func (l *Library) ApplyScenario(ctx context.Context, s *zhengzhao.Scenario) error {
+func (l *Use) ApplyScenario(ctx context.Context, s *zhengzhao.Scenario) error {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return err
@@ -86,7 +89,7 @@ func mayReadScenario(a zhengzhao.Actor, s *zhengzhao.Scenario) bool {
 }
 
 // DecideScenario approves, rejects, suspends or resumes a scenario.
-func (l *Library) DecideScenario(ctx context.Context, id string, d *zhengzhao.ScenarioDecision) (*zhengzhao.Scenario, error) {
+func (l *Use) DecideScenario(ctx context.Context, id string, d *zhengzhao.ScenarioDecision) (*zhengzhao.Scenario, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -140,7 +143,7 @@ func pastTense(decision string) string {
 
 // FindScenarioByID returns a scenario to its unit, its deciders and the
 // administrator; to anyone else it does not exist.
-func (l *Library) FindScenarioByID(ctx context.Context, id string) (*zhengzhao.Scenario, error) {
+func (l *Use) FindScenarioByID(ctx context.Context, id string) (*zhengzhao.Scenario, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -158,7 +161,7 @@ func (l *Library) FindScenarioByID(ctx context.Context, id string) (*zhengzhao.S
 
 // FindScenarios lists scenarios: the administrator all, a district the
 // social scenarios of its region, any other unit its own.
-func (l *Library) FindScenarios(ctx context.Context, f zhengzhao.ScenarioFilter) ([]*zhengzhao.Scenario, error) {
+func (l *Use) FindScenarios(ctx context.Context, f zhengzhao.ScenarioFilter) ([]*zhengzhao.Scenario, error) {
 	a, err := requireAuthenticated(ctx)
 	if err != nil {
 		return nil, err
@@ -189,7 +192,7 @@ func (l *Library) FindScenarios(ctx context.Context, f zhengzhao.ScenarioFilter)
 
 // ScenarioReport summarises the social scenarios by region for the
 // administrator (art. 20: districts report their scenarios).
-func (l *Library) ScenarioReport(ctx context.Context) (*zhengzhao.ScenarioReport, error) {
+func (l *Use) ScenarioReport(ctx context.Context) (*zhengzhao.ScenarioReport, error) {
 	if err := requireAdmin(ctx); err != nil {
 		return nil, err
 	}

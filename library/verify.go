@@ -1,3 +1,6 @@
+// Measures art. 6 (效力地位): anyone verifies a license — signature, integrity, issuer
+// certificate and current status — so the electronic license carries the paper one's force.
+
 package library
 
 import (
@@ -26,7 +29,7 @@ type offlineCheck struct {
 // certificate chained to the library CA, validity period) and online (the
 // library knows this exact version and it is current). A bad document is a
 // result with reasons, never an error.
-func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.VerifyResult, error) {
+func (l *Licenses) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.VerifyResult, error) {
 	now := l.now()
 	key := sha256.Sum256(doc)
 	oc, ok := l.verified.get(key)
@@ -132,7 +135,7 @@ func (l *Library) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ver
 
 // storedProof returns the signature value the library holds for a license
 // ID. A version's signed content never changes, so it is cached.
-func (l *Library) storedProof(tx zhengzhao.ReadTx, id string) (string, error) {
+func (l *core) storedProof(tx zhengzhao.ReadTx, id string) (string, error) {
 	if v, ok := l.proofs.get(id); ok {
 		return v, nil
 	}

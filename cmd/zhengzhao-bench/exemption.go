@@ -52,7 +52,7 @@ same holders' licenses read by holder_id straight from the database.`,
 			for _, du := range demo.Units {
 				if len(du.Roles) == 1 && du.Roles[0] == zhengzhao.RoleUser {
 					sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-					if user, err = lib.FindUnitByCode(sys, du.Code); err != nil {
+					if user, err = lib.Units.FindUnitByCode(sys, du.Code); err != nil {
 						return err
 					}
 				}
@@ -61,7 +61,7 @@ same holders' licenses read by holder_id straight from the database.`,
 				return fmt.Errorf("the demo has no using unit")
 			}
 			uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: user})
-			if err := ensureBenchMatter(uctx, lib, user.Code); err != nil {
+			if err := ensureBenchMatter(uctx, lib.Use, user.Code); err != nil {
 				return err
 			}
 
@@ -96,7 +96,7 @@ same holders' licenses read by holder_id straight from the database.`,
 					Applicant: zhengzhao.HolderRef{IDType: "001", ID: orgs[(w*7919+i)%len(orgs)]},
 					Context: zhengzhao.UseContext{Operator: "bench", MatterCode: benchMatter, MatterName: "企业开办（基准）",
 						CaseNumber: fmt.Sprintf("BENCH-%d-%d", w, i)}}
-				res, err := lib.Exemption(uctx, r)
+				res, err := lib.Use.Exemption(uctx, r)
 				if err == nil && slices.ContainsFunc(res.Materials, func(m zhengzhao.MaterialCoverage) bool { return m.Exempted }) {
 					exempted.Add(1)
 				}

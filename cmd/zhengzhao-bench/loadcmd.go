@@ -67,7 +67,7 @@ directory holds the keys; the first run creates them and the demo units.`,
 				)
 				switch via {
 				case "issue":
-					rate, sampleDocs, err = loadThroughLibrary(ctx, lib, units, n, workers)
+					rate, sampleDocs, err = loadThroughLibrary(ctx, lib.Licenses, units, n, workers)
 				case "import":
 					rate, sampleDocs, err = loadThroughImport(ctx, lib, units, n, seed, analyzer(db))
 				default:
@@ -83,7 +83,7 @@ directory holds the keys; the first run creates them and the demo units.`,
 				// steady state, and report how fast it went.
 				start := time.Now()
 				admin := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorAdmin})
-				cp, err := lib.SignCheckpoint(admin)
+				cp, err := lib.Audit.SignCheckpoint(admin)
 				if err != nil {
 					return fmt.Errorf("integrate the audit log: %w", err)
 				}
@@ -114,7 +114,7 @@ directory holds the keys; the first run creates them and the demo units.`,
 	return cmd
 }
 
-func openLibrary(ctx context.Context, db, data string) (*library.Library, zhengzhao.Store, error) {
+func openLibrary(ctx context.Context, db, data string) (*library.Services, zhengzhao.Store, error) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, nil, err
 	}
@@ -168,15 +168,15 @@ func analyzer(db string) func(context.Context) error {
 
 // ensureDemoUnits creates the demo units and catalog once and returns the
 // issuing units by code.
-func ensureDemoUnits(ctx context.Context, lib *library.Library) (map[string]*zhengzhao.Unit, error) {
+func ensureDemoUnits(ctx context.Context, lib *library.Services) (map[string]*zhengzhao.Unit, error) {
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 	units := map[string]*zhengzhao.Unit{}
 	for _, du := range demo.Units {
 		u := &zhengzhao.Unit{Code: du.Code, Name: du.Name, Roles: du.Roles, Region: du.Region, SigningAlg: du.Alg}
-		if err := lib.CreateUnit(sys, u); err != nil && zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if err := lib.Units.CreateUnit(sys, u); err != nil && zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			return nil, err
 		}
-		got, err := lib.FindUnitByCode(sys, du.Code)
+		got, err := lib.Units.FindUnitByCode(sys, du.Code)
 		if err != nil {
 			return nil, err
 		}
@@ -184,7 +184,7 @@ func ensureDemoUnits(ctx context.Context, lib *library.Library) (map[string]*zhe
 	}
 	for _, t := range demo.Types {
 		t := t.LicenseType
-		if err := lib.CreateLicenseType(sys, &t); err != nil && zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
+		if err := lib.Catalog.CreateLicenseType(sys, &t); err != nil && zhengzhao.ErrorCode(err) != zhengzhao.ECONFLICT {
 			return nil, err
 		}
 	}
@@ -193,7 +193,7 @@ func ensureDemoUnits(ctx context.Context, lib *library.Library) (map[string]*zhe
 
 // loadThroughLibrary issues n licenses from workers concurrent callers and
 // returns the rate and a few signed documents for the raw baseline.
-func loadThroughLibrary(ctx context.Context, lib *library.Library, units map[string]*zhengzhao.Unit, n, workers int) (float64, [][]byte, error) {
+func loadThroughLibrary(ctx context.Context, lics zhengzhao.LicenseService, units map[string]*zhengzhao.Unit, n, workers int) (float64, [][]byte, error) {
 	var (
 		next     atomic.Int64
 		done     atomic.Int64
@@ -230,7 +230,7 @@ func loadThroughLibrary(ctx context.Context, lib *library.Library, units map[str
 				}
 				dt := demo.Types[int(i)%len(demo.Types)]
 				uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[dt.Issuer]})
-				lic, err := lib.IssueLicense(uctx, dt.Request(rng), "")
+				lic, err := lics.IssueLicense(uctx, dt.Request(rng), "")
 				if err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return

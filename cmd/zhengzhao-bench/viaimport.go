@@ -23,7 +23,7 @@ import (
 //
 // After each type, analyze (if not nil) refreshes the database's planner
 // statistics, as autovacuum would on a production server.
-func loadThroughImport(ctx context.Context, lib *library.Library, units map[string]*zhengzhao.Unit, n int, seed uint64, analyze func(context.Context) error) (float64, [][]byte, error) {
+func loadThroughImport(ctx context.Context, lib *library.Services, units map[string]*zhengzhao.Unit, n int, seed uint64, analyze func(context.Context) error) (float64, [][]byte, error) {
 	start := time.Now()
 	var done atomic.Int64
 	per := (n + len(demo.Types) - 1) / len(demo.Types)
@@ -60,7 +60,7 @@ func loadThroughImport(ctx context.Context, lib *library.Library, units map[stri
 		}()
 		uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[dt.Issuer]})
 		base := done.Load()
-		job, err := lib.Import(uctx, &zhengzhao.ImportSpec{Type: dt.Code, Format: zhengzhao.FormatJSONL,
+		job, err := lib.Aggregation.Import(uctx, &zhengzhao.ImportSpec{Type: dt.Code, Format: zhengzhao.FormatJSONL,
 			Provenance: zhengzhao.ProvenanceBornDigital, Source: "zhengzhao-bench",
 			Progress: func(j *zhengzhao.ImportJob) {
 				d := base + j.Imported
@@ -84,7 +84,7 @@ func loadThroughImport(ctx context.Context, lib *library.Library, units map[stri
 	var docs [][]byte
 	for _, dt := range demo.Types {
 		uctx := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorUnit, Unit: units[dt.Issuer]})
-		ls, _, _, err := lib.FindLicenses(uctx, zhengzhao.LicenseFilter{Type: &dt.Code, Page: zhengzhao.Page{Limit: 100}})
+		ls, _, _, err := lib.Licenses.FindLicenses(uctx, zhengzhao.LicenseFilter{Type: &dt.Code, Page: zhengzhao.Page{Limit: 100}})
 		if err != nil {
 			return 0, nil, err
 		}

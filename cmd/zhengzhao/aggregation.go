@@ -21,13 +21,13 @@ import (
 // localLibrary opens the store and library of the data directory or
 // database for an operator's command; close releases them. The operator
 // acts as the system.
-func localLibrary(ctx context.Context, c Config, cmd *cobra.Command) (*library.Library, context.Context, func(), error) {
+func localLibrary(ctx context.Context, c Config, cmd *cobra.Command) (*library.Services, context.Context, func(), error) {
 	log := newLogger("text", cmd.ErrOrStderr())
 	store, err := openStore(ctx, c, log)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	lib, err := openLibrary(c, store, log)
+	lib, err := openLibrary(c, store, log, holderOptions(c, ""))
 	if err != nil {
 		store.Close()
 		return nil, nil, nil, err
@@ -92,7 +92,7 @@ Exit status: 0 no difference, 1 differences (see the report), 2 error.`,
 			w := csv.NewWriter(out)
 			_ = w.Write([]string{"row", "base", "kind", "library", "issuer"})
 			var diffs int64
-			sum, err := lib.Reconcile(ctx, &zhengzhao.ReconcileSpec{Issuer: issuer, Format: format, Encoding: encoding}, in,
+			sum, err := lib.Aggregation.Reconcile(ctx, &zhengzhao.ReconcileSpec{Issuer: issuer, Format: format, Encoding: encoding}, in,
 				func(d *zhengzhao.ReconcileDiff) error {
 					diffs++
 					return w.Write([]string{strconv.FormatInt(d.Row, 10), d.Base, d.Kind, d.Library, d.Issuer})
@@ -158,7 +158,7 @@ func newIncrementCommand() *cobra.Command {
 				return err
 			}
 			defer closeLib()
-			rec, err := lib.SubmitIncrement(ctx, &inc)
+			rec, err := lib.Aggregation.SubmitIncrement(ctx, &inc)
 			if err != nil {
 				printFields(cmd, err)
 				return err
@@ -181,7 +181,7 @@ func newIncrementCommand() *cobra.Command {
 				return err
 			}
 			defer closeLib()
-			st, err := lib.IncrementStatus(ctx, issuer2, from, to)
+			st, err := lib.Aggregation.IncrementStatus(ctx, issuer2, from, to)
 			if err != nil {
 				printFields(cmd, err)
 				return err
@@ -261,7 +261,7 @@ func newOutageCommand() *cobra.Command {
 				return err
 			}
 			defer closeLib()
-			if err := lib.RecordOutage(ctx, o); err != nil {
+			if err := lib.Aggregation.RecordOutage(ctx, o); err != nil {
 				printFields(cmd, err)
 				return err
 			}
@@ -291,7 +291,7 @@ func newOutageCommand() *cobra.Command {
 				return err
 			}
 			defer closeLib()
-			o, err := lib.EndOutage(ctx, args[0], e)
+			o, err := lib.Aggregation.EndOutage(ctx, args[0], e)
 			if err != nil {
 				printFields(cmd, err)
 				return err
@@ -314,7 +314,7 @@ func newOutageCommand() *cobra.Command {
 				return err
 			}
 			defer closeLib()
-			o, err := lib.CatchUpOutage(ctx, args[0])
+			o, err := lib.Aggregation.CatchUpOutage(ctx, args[0])
 			if err != nil {
 				return err
 			}
@@ -346,7 +346,7 @@ func newOutageCommand() *cobra.Command {
 				f.LateAt = &now
 			}
 			for {
-				os, _, next, err := lib.FindOutages(ctx, f)
+				os, _, next, err := lib.Aggregation.FindOutages(ctx, f)
 				if err != nil {
 					return err
 				}

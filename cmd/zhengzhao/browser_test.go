@@ -129,7 +129,7 @@ func TestBrowserShowAndVerify(t *testing.T) {
 
 	// A demo holder with a valid license.
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	holders, err := m.Library.DemoHolders(sys, 50)
+	holders, err := m.Library.Holders.DemoHolders(sys, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestBrowserShowAndVerify(t *testing.T) {
 	valid := zhengzhao.StatusValid
 	for _, h := range holders {
 		hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: h.IDType, HolderID: h.ID})
-		ls, _, _, err := m.Library.FindHolderLicenses(hctx, zhengzhao.HolderLicenseFilter{Status: &valid})
+		ls, _, _, err := m.Library.Holders.FindHolderLicenses(hctx, zhengzhao.HolderLicenseFilter{Status: &valid})
 		if err == nil && len(ls) > 0 {
 			holder, lic = h, ls[0]
 			break

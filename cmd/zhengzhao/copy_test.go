@@ -229,7 +229,7 @@ func seedEveryArea(t *testing.T, m *Main) *seededAreas {
 	pa := &zhengzhao.ProxyAuthorization{Holder: orgHolder, HolderName: "上海示例科技有限公司",
 		Proxy:     zhengzhao.HolderRef{IDType: "111", ID: demo.ResidentID("310115", time.Date(1985, 5, 5, 0, 0, 0, 0, time.UTC), 21)},
 		ProxyName: "赵六", Relation: zhengzhao.RelationOther}
-	if err := m.Library.GrantProxy(hctx, pa); err != nil {
+	if err := m.Library.Holders.GrantProxy(hctx, pa); err != nil {
 		t.Fatalf("grant proxy: %v", err)
 	}
 	s.proxy = pa.ID
@@ -240,7 +240,7 @@ func seedEveryArea(t *testing.T, m *Main) *seededAreas {
 func holderSession(t *testing.T, m *Main, h zhengzhao.HolderRef) string {
 	t.Helper()
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	cookie, err := m.Library.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: h, Name: "上海示例科技有限公司", Method: zhengzhao.SignInOIDC}, time.Hour)
+	cookie, err := m.Library.Holders.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: h, Name: "上海示例科技有限公司", Method: zhengzhao.SignInOIDC}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func (s *seededAreas) checkOnCopy(t *testing.T, pm *Main) {
 	}
 	// The proxy authorization is revoked on the copy.
 	hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: orgHolder.IDType, HolderID: orgHolder.ID})
-	if p, err := pm.Library.RevokeProxy(hctx, s.proxy); err != nil || p.RevokedAt == nil {
+	if p, err := pm.Library.Holders.RevokeProxy(hctx, s.proxy); err != nil || p.RevokedAt == nil {
 		t.Fatalf("revoke the copied proxy authorization: %v, %+v", err, p)
 	}
 }

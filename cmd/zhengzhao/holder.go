@@ -8,6 +8,7 @@ import (
 
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/notify"
 )
 
 // HolderConfig configures the holder area: the public URL that QR codes
@@ -52,21 +53,27 @@ func addHolderFlags(f *pflag.FlagSet, c *HolderConfig) {
 	f.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy)")
 }
 
-// holderSetup configures the library's holder area and returns the HTTP
-// server's holder configuration. listenURL is the default base URL.
-func (m *Main) holderSetup(listenURL string) zzhttp.HolderConfig {
-	c := m.Config.Holder
-	base := strings.TrimRight(c.BaseURL, "/")
+// holderOptions returns the library's holder options from the
+// configuration; listenURL is the default base URL.
+func holderOptions(c Config, listenURL string) library.HolderOptions {
+	h := c.Holder
+	base := strings.TrimRight(h.BaseURL, "/")
 	if base == "" {
 		base = listenURL
 	}
-	o := library.HolderOptions{BaseURL: base, TokenTTL: c.TokenTTL, SessionTTL: c.SessionTTL}
-	if c.WebhookURL != "" {
-		o.Notifier = &library.WebhookNotifier{URL: c.WebhookURL, Secret: c.WebhookSecret}
+	o := library.HolderOptions{BaseURL: base, TokenTTL: h.TokenTTL, SessionTTL: h.SessionTTL}
+	if h.WebhookURL != "" {
+		o.Notifier = &notify.Webhook{URL: h.WebhookURL, Secret: h.WebhookSecret}
 	}
-	m.Library.SetHolderOptions(o)
+	return o
+}
+
+// holderConfig returns the HTTP server's holder configuration; listenURL
+// is the default base URL.
+func (m *Main) holderConfig(listenURL string) zzhttp.HolderConfig {
+	c := m.Config.Holder
 	hc := zzhttp.HolderConfig{Demo: m.Config.Demo, SessionTTL: c.SessionTTL, SecureCookies: c.SecureCookies,
-		BaseURL: base}
+		BaseURL: holderOptions(m.Config, listenURL).BaseURL}
 	if c.OIDCIssuer != "" {
 		hc.OIDC = &zzhttp.OIDCConfig{Issuer: c.OIDCIssuer, ClientID: c.OIDCClientID, ClientSecret: c.OIDCClientSecret,
 			IDClaim: c.OIDCIDClaim, IDTypeClaim: c.OIDCIDTypeClaim, NameClaim: c.OIDCNameClaim}

@@ -57,7 +57,7 @@ func newHolderFixture(t *testing.T) *holderFixture {
 	f.licA, f.licB = issue(f.personA), issue(f.personB)
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 	session := func(h zhengzhao.Holder) string {
-		s, err := m.Library.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: h.Ref(), Name: h.Name, Method: zhengzhao.SignInOIDC}, time.Hour)
+		s, err := m.Library.Holders.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: h.Ref(), Name: h.Name, Method: zhengzhao.SignInOIDC}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -158,16 +158,16 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 			return serr
 		}
 		defer store.Close()
-		lib, lerr := openLibrary(o.config, store, log)
+		lib, lerr := openLibrary(o.config, store, log, holderOptions(o.config, ""))
 		if lerr != nil {
 			return lerr
 		}
 		spec.Progress = prog.job
 		sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-		job, err = lib.Import(sys, spec, f)
+		job, err = lib.Aggregation.Import(sys, spec, f)
 		if err == nil && job.Problems() > 0 {
 			report = func(w *csv.Writer) error {
-				return lib.ImportReport(sys, job.ID, func(p *zhengzhao.ImportProblem) error { return w.Write(importer.ReportRecord(p)) })
+				return lib.Aggregation.ImportReport(sys, job.ID, func(p *zhengzhao.ImportProblem) error { return w.Write(importer.ReportRecord(p)) })
 			}
 		}
 	}

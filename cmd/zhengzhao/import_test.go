@@ -91,7 +91,7 @@ func checkImported(t *testing.T, data string, valid map[string]bool) {
 	seen := map[string]int{}
 	f := zhengzhao.LicenseFilter{Issuer: ptr(issuerCode), Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit}}
 	for {
-		ls, _, next, err := lib.FindLicenses(ctx, f)
+		ls, _, next, err := lib.Licenses.FindLicenses(ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -234,15 +234,15 @@ func newMatrixWorld(t *testing.T) *matrixWorld {
 	hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: orgHolder.IDType, HolderID: orgHolder.ID})
 	proxyPerson := zhengzhao.HolderRef{IDType: "111", ID: demo.ResidentID("310115", time.Date(1985, 5, 5, 0, 0, 0, 0, time.UTC), 21)}
 	pa := &zhengzhao.ProxyAuthorization{Holder: orgHolder, HolderName: "上海示例科技有限公司", Proxy: proxyPerson, ProxyName: "赵六", Relation: zhengzhao.RelationOther}
-	if err := f.m.Library.GrantProxy(hctx, pa); err != nil {
+	if err := f.m.Library.Holders.GrantProxy(hctx, pa); err != nil {
 		t.Fatalf("grant proxy: %v", err)
 	}
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	secret, err := f.m.Library.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: proxyPerson, Name: "赵六", Method: zhengzhao.SignInOIDC}, time.Hour)
+	secret, err := f.m.Library.Holders.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: proxyPerson, Name: "赵六", Method: zhengzhao.SignInOIDC}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.Library.ActFor(sys, secret, orgHolder); err != nil {
+	if _, err := f.m.Library.Holders.ActFor(sys, secret, orgHolder); err != nil {
 		t.Fatalf("act for: %v", err)
 	}
 	w.cookies["proxy"] = secret
@@ -718,9 +718,11 @@ func (w *matrixWorld) changesSince(t *testing.T, size int64) string {
 	return strings.Join(out, ",")
 }
 
+// truncateBody cuts a body to 200 characters for a message, between
+// characters.
 func truncateBody(b []byte) string {
-	if len(b) > 200 {
-		return string(b[:200]) + "…"
+	if r := []rune(string(b)); len(r) > 200 {
+		return string(r[:200]) + "…"
 	}
 	return string(b)
 }

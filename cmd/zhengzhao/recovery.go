@@ -198,7 +198,7 @@ func guardPublished(ctx context.Context, c Config, store zhengzhao.Store, log *s
 
 // runPublisher signs a checkpoint every interval and publishes it with
 // the license changes it adds, until ctx ends.
-func runPublisher(ctx context.Context, c Config, lib *library.Library, log *slog.Logger) {
+func runPublisher(ctx context.Context, c Config, lib *library.Services, log *slog.Logger) {
 	signer, _, err := auditlog.LoadOrCreateLogKey(c.path("log.key"), c.Origin)
 	if err != nil {
 		log.Error("publish checkpoints", "err", err)
@@ -222,8 +222,8 @@ func runPublisher(ctx context.Context, c Config, lib *library.Library, log *slog
 
 // publishOnce signs a checkpoint and publishes it if it is newer than
 // the newest published one.
-func publishOnce(ctx context.Context, dir string, lib *library.Library, signer note.Signer, last *int64) error {
-	cp, err := lib.SignCheckpoint(ctx)
+func publishOnce(ctx context.Context, dir string, lib *library.Services, signer note.Signer, last *int64) error {
+	cp, err := lib.Audit.SignCheckpoint(ctx)
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func publishOnce(ctx context.Context, dir string, lib *library.Library, signer n
 
 // runBackups takes a backup every interval into c.Recovery.BackupDir and
 // keeps the newest BackupKeep, until ctx ends.
-func runBackups(ctx context.Context, c Config, lib *library.Library, log *slog.Logger) {
+func runBackups(ctx context.Context, c Config, lib *library.Services, log *slog.Logger) {
 	t := time.NewTicker(c.Recovery.BackupEvery)
 	defer t.Stop()
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
@@ -284,7 +284,7 @@ func runBackups(ctx context.Context, c Config, lib *library.Library, log *slog.L
 		case <-t.C:
 		}
 		// A fresh checkpoint first, so the backup's covers what it holds.
-		if _, err := lib.SignCheckpoint(sys); err != nil {
+		if _, err := lib.Audit.SignCheckpoint(sys); err != nil {
 			log.Error("scheduled backup: checkpoint", "err", err)
 		}
 		path, err := scheduledBackup(ctx, c)
@@ -372,12 +372,12 @@ func acceptRestoreLoss(ctx context.Context, w io.Writer, c Config, dir string) e
 	if err != nil {
 		return err
 	}
-	lib, err := openLibrary(c, store, log)
+	lib, err := openLibrary(c, store, log, holderOptions(c, ""))
 	if err != nil {
 		return err
 	}
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	rep, err := lib.AcceptLoss(sys, lost, st.published.Size, st.published.Root)
+	rep, err := lib.Licenses.AcceptLoss(sys, lost, st.published.Size, st.published.Root)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,7 @@ type Main struct {
 
 	// Set by Run.
 	Store      zhengzhao.Store
-	Library    *library.Library
+	Library    *library.Services
 	AdminToken string
 	URL        string
 
@@ -96,7 +96,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if store, m.refusing, err = guardPublished(ctx, c, store, m.Logger); err != nil {
 		return err
 	}
-	lib, err := openLibrary(c, store, m.Logger)
+	m.URL = "http://" + displayAddr(ln.Addr())
+	lib, err := openLibrary(c, store, m.Logger, holderOptions(c, m.URL))
 	if err != nil {
 		return err
 	}
@@ -110,11 +111,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
-	m.URL = "http://" + displayAddr(ln.Addr())
-	holderCfg := m.holderSetup(m.URL)
 	m.server = zzhttp.NewServer(zzhttp.Config{
-		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, Holder: holderCfg,
+		Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use,
+		Holder:     m.holderConfig(m.URL),
 		AdminToken: m.AdminToken,
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),
@@ -124,8 +124,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
-	go lib.RunCheckpointer(bg, c.CheckpointInterval)
-	go lib.RunNotifier(bg, 5*time.Second)
+	go lib.Audit.RunCheckpointer(bg, c.CheckpointInterval)
+	go lib.Holders.RunNotifier(bg, 5*time.Second)
 	if err := m.startRecovery(bg); err != nil {
 		cancel()
 		return err
@@ -214,7 +214,8 @@ func redactDSN(dsn string) string {
 
 // openLibrary loads or creates the CA, the master key and the audit log key
 // and builds the library.
-func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Library, error) {
+// holder configures the holder area (holderOptions).
+func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger, holder library.HolderOptions) (*library.Services, error) {
 	var (
 		ca  *sign.CA
 		err error
@@ -250,6 +251,7 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger) (*library.Li
 		Store: store, CA: ca, Sealer: sealer,
 		LogSigner: logSigner, LogVerifier: logVerifier, Origin: c.Origin,
 		Logger: log, Calendar: cal, ObjectionWorkdays: c.ObjectionWorkdays, Now: c.Now, VerifyStatusTTL: verifyStatusTTL(c.VerifyStatusTTL),
+		Holder: holder,
 	})
 }
 
@@ -307,7 +309,9 @@ func (m *Main) loadDemo(ctx context.Context) error {
 		return nil
 	}
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	creds, err := demo.Load(sys, m.Library, demo.Options{Licenses: 300})
+	lib := m.Library
+	creds, err := demo.Load(sys, demo.Services{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Use: lib.Use}, demo.Options{Licenses: 300})
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

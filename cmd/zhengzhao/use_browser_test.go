@@ -85,7 +85,7 @@ func TestBrowserMatterPages(t *testing.T) {
 		t.Fatalf("no error beside the owner field:\n%s", body)
 	}
 	admin := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin})
-	if _, err := m.Library.FindMatterByCode(admin, "310115-YLQX-0001"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
+	if _, err := m.Library.Use.FindMatterByCode(admin, "310115-YLQX-0001"); zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 		t.Fatalf("the refused form stored the matter: %v", err)
 	}
 	err = chromedp.Do(ctx,
@@ -96,7 +96,7 @@ func TestBrowserMatterPages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("post the corrected matter: %v", err)
 	}
-	got, err := m.Library.FindMatterByCode(admin, "310115-YLQX-0001")
+	got, err := m.Library.Use.FindMatterByCode(admin, "310115-YLQX-0001")
 	if err != nil || got.Owner != usingUnit.Code || len(got.Materials) != 1 {
 		t.Fatalf("saved matter %+v, %v", got, err)
 	}

@@ -53,7 +53,7 @@ func newUseFixture(t *testing.T, db string) *useFixture {
 	f.license = issuer.do("POST", "/v1/licenses", issueBody()).want(t, 201).json(t)
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 	var err error
-	f.holderCookie, err = m.Library.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: orgHolder, Name: "上海示例科技有限公司", Method: zhengzhao.SignInOIDC}, time.Hour)
+	f.holderCookie, err = m.Library.Holders.CreateHolderSession(sys, &zhengzhao.HolderSession{Holder: orgHolder, Name: "上海示例科技有限公司", Method: zhengzhao.SignInOIDC}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,3 +1,5 @@
+// Measures art. 11 (不可抗力): outages and the catch-up deadline of 3 working days.
+
 package library
 
 import (
@@ -18,12 +20,12 @@ const clockSkew = 5 * time.Minute
 // zhengzhao.CatchUpWorkdays-th working day after the Beijing date of end,
 // counted in the library's working-day calendar (public holidays off,
 // make-up working days on).
-func (l *Library) CatchUpDeadline(end time.Time) time.Time {
+func (l *Aggregation) CatchUpDeadline(end time.Time) time.Time {
 	return l.endOfWorkday(end, zhengzhao.CatchUpWorkdays)
 }
 
 // RecordOutage records an issuer's outage. See zhengzhao.AggregationService.
-func (l *Library) RecordOutage(ctx context.Context, o *zhengzhao.Outage) error {
+func (l *Aggregation) RecordOutage(ctx context.Context, o *zhengzhao.Outage) error {
 	issuer, err := actingIssuer(ctx, o.Issuer)
 	if err != nil {
 		return err
@@ -96,7 +98,7 @@ func outageDetails(o *zhengzhao.Outage) map[string]string {
 
 // changeOutage loads an outage for a change by its issuer or the
 // administrator, applies change and stores it with its audit entry.
-func (l *Library) changeOutage(ctx context.Context, id, action string, change func(o *zhengzhao.Outage, now time.Time) error) (*zhengzhao.Outage, error) {
+func (l *core) changeOutage(ctx context.Context, id, action string, change func(o *zhengzhao.Outage, now time.Time) error) (*zhengzhao.Outage, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if !isAdmin(a) {
 		if _, err := requireUnitRole(ctx, zhengzhao.RoleIssuer); err != nil {
@@ -131,7 +133,7 @@ func (l *Library) changeOutage(ctx context.Context, id, action string, change fu
 }
 
 // EndOutage records the end of an outage and its catch-up deadline.
-func (l *Library) EndOutage(ctx context.Context, id string, end time.Time) (*zhengzhao.Outage, error) {
+func (l *Aggregation) EndOutage(ctx context.Context, id string, end time.Time) (*zhengzhao.Outage, error) {
 	return l.changeOutage(ctx, id, zhengzhao.ActionOutageEnd, func(o *zhengzhao.Outage, now time.Time) error {
 		switch {
 		case o.End != nil:
@@ -152,7 +154,7 @@ func (l *Library) EndOutage(ctx context.Context, id string, end time.Time) (*zhe
 
 // CatchUpOutage records that the issuer has loaded what it issued during
 // the outage.
-func (l *Library) CatchUpOutage(ctx context.Context, id string) (*zhengzhao.Outage, error) {
+func (l *Aggregation) CatchUpOutage(ctx context.Context, id string) (*zhengzhao.Outage, error) {
 	return l.changeOutage(ctx, id, zhengzhao.ActionOutageCaughtUp, func(o *zhengzhao.Outage, now time.Time) error {
 		switch {
 		case o.End == nil:
@@ -167,7 +169,7 @@ func (l *Library) CatchUpOutage(ctx context.Context, id string) (*zhengzhao.Outa
 
 // FindOutages lists outages with their deadlines and late flags: an issuer
 // its own, the administrator all.
-func (l *Library) FindOutages(ctx context.Context, f zhengzhao.OutageFilter) ([]*zhengzhao.Outage, int, string, error) {
+func (l *Aggregation) FindOutages(ctx context.Context, f zhengzhao.OutageFilter) ([]*zhengzhao.Outage, int, string, error) {
 	if !isAdmin(zhengzhao.ActorFromContext(ctx)) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 		if err != nil {

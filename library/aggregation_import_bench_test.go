@@ -13,7 +13,7 @@ func BenchmarkImport(b *testing.B) {
 	e := newImportEnv(b)
 	file := genCSV(e.typ.Code, b.N, nil)
 	b.ResetTimer()
-	job, err := e.lib.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV}, strings.NewReader(file))
+	job, err := e.lib.Aggregation.Import(e.issuer, &zhengzhao.ImportSpec{Type: e.typ.Code, Format: zhengzhao.FormatCSV}, strings.NewReader(file))
 	if err != nil {
 		b.Fatal(err)
 	}

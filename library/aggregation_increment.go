@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): the daily increment of an issuer whose system cannot
+// issue through the API, applied through the one issue path (issue.go).
+
 package library
 
 import (
@@ -7,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -15,7 +17,7 @@ import (
 )
 
 // calendar returns the working-day calendar of deadlines.
-func (l *Library) calendar() *calendar.Calendar {
+func (l *core) calendar() *calendar.Calendar {
 	if l.cal != nil {
 		return l.cal
 	}
@@ -30,249 +32,240 @@ func dayStart(d time.Time) time.Time {
 
 // endOfWorkday returns 24:00 Beijing time of the n-th working day after
 // the Beijing date of t: the moment a deadline of n working days passes.
-func (l *Library) endOfWorkday(t time.Time, n int) time.Time {
+func (l *core) endOfWorkday(t time.Time, n int) time.Time {
 	d := l.calendar().AddWorkdays(dayStart(t.In(zhengzhao.ChinaTime)), n)
 	return dayStart(d).AddDate(0, 0, 1).UTC()
 }
 
 // incrementDue returns when the increment of the date is due: by the end
 // of the next working day.
-func (l *Library) incrementDue(date time.Time) time.Time {
+func (l *core) incrementDue(date time.Time) time.Time {
 	return l.endOfWorkday(time.Date(date.Year(), date.Month(), date.Day(), 12, 0, 0, 0, zhengzhao.ChinaTime), 1)
 }
 
 // SubmitIncrement applies an issuer's increment for one day (Measures art.
-// 8) in one transaction: every license issued, updated and revoked, their
-// audit entries, and the receipt. See zhengzhao.AggregationService.
-func (l *Library) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment) (*zhengzhao.IncrementReceipt, error) {
+// 8) in one transaction: every license issued, updated and revoked through
+// the one issue path (issue.go), so delivered, audited and counted as
+// through the API, and the receipt. See zhengzhao.AggregationService.
+func (l *Aggregation) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment) (*zhengzhao.IncrementReceipt, error) {
 	issuer, err := actingIssuer(ctx, inc.Issuer)
 	if err != nil {
 		return nil, err
 	}
 	inc.Issuer = issuer
-	if err := inc.Validate(); err != nil {
+	date, reqHash, err := l.checkIncrement(inc)
+	if err != nil {
 		return nil, err
+	}
+	p, err := l.readIncrement(ctx, inc)
+	if err != nil {
+		return nil, fmt.Errorf("increment %s %s: %w", issuer, inc.Date, err)
+	}
+	if p.prior != nil {
+		return replayReceipt(p.prior, reqHash)
+	}
+	if err := l.prepareIncrement(ctx, inc, p); err != nil {
+		return nil, err
+	}
+	rec, err := l.commitIncrement(ctx, inc, date, reqHash, p)
+	if err != nil {
+		return nil, fmt.Errorf("increment %s %s: %w", issuer, inc.Date, err)
+	}
+	return replayReceipt(rec, reqHash)
+}
+
+// checkIncrement validates an increment and returns its date and the hash
+// that tells a replay from another increment of the day.
+func (l *core) checkIncrement(inc *zhengzhao.Increment) (time.Time, []byte, error) {
+	if err := inc.Validate(); err != nil {
+		return time.Time{}, nil, err
 	}
 	date, _ := zhengzhao.ParseDate(inc.Date)
 	today := dayStart(l.now().In(zhengzhao.ChinaTime))
 	if time.Date(date.Year(), date.Month(), date.Day(), 0, 0, 0, 0, zhengzhao.ChinaTime).After(today) {
-		return nil, zhengzhao.Invalid("invalid increment", []zhengzhao.FieldError{{Field: "date", Message: "must not be in the future"}})
+		return time.Time{}, nil, zhengzhao.Invalid("invalid increment", []zhengzhao.FieldError{{Field: "date", Message: "must not be in the future"}})
 	}
 	body, err := json.Marshal(inc)
 	if err != nil {
-		return nil, err
+		return time.Time{}, nil, err
 	}
 	h := sha256.Sum256(body)
-	reqHash := h[:]
+	return date, h[:], nil
+}
 
-	// Read what the items refer to.
-	var (
-		unit     *zhengzhao.Unit
-		types    = map[string]*zhengzhao.LicenseType{}
-		currents = make([]*zhengzhao.License, len(inc.Updated))
-		prior    *zhengzhao.IncrementReceipt
-	)
-	fe := newItemErrors()
-	err = l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
-		r, err := tx.FindIncrementReceipt(issuer, inc.Date)
+// incrementPlan is an increment on its way: what its items refer to, then
+// their signed versions.
+type incrementPlan struct {
+	prior    *zhengzhao.IncrementReceipt // the day's receipt, when received before
+	unit     *zhengzhao.Unit
+	types    map[string]*zhengzhao.LicenseType
+	currents []*zhengzhao.License // by updated item; nil: not found
+	fe       *itemErrors
+
+	issued  []*version
+	updated []*version // by updated item
+	signer  string     // key ID
+	reasons []string   // trimmed, by revoked item
+}
+
+// readIncrement reads the day's receipt and what the items refer to.
+func (l *core) readIncrement(ctx context.Context, inc *zhengzhao.Increment) (*incrementPlan, error) {
+	p := &incrementPlan{types: map[string]*zhengzhao.LicenseType{}, currents: make([]*zhengzhao.License, len(inc.Updated)), fe: newItemErrors()}
+	err := l.store.View(ctx, func(tx zhengzhao.ReadTx) error {
+		r, err := tx.FindIncrementReceipt(inc.Issuer, inc.Date)
 		if err == nil {
-			prior = r
+			p.prior = r
 			return nil
 		} else if zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			return err
 		}
-		if unit, err = tx.FindUnitByCode(issuer); err != nil {
+		if p.unit, err = tx.FindUnitByCode(inc.Issuer); err != nil {
 			return err
 		}
-		for i, r := range inc.Issued {
-			if _, ok := types[r.Type]; ok || r.Type == "" {
-				continue
+		typ := func(code string) (*zhengzhao.LicenseType, error) {
+			if t, ok := p.types[code]; ok {
+				return t, nil
 			}
-			t, err := tx.FindLicenseTypeByCode(r.Type)
-			switch {
-			case zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND:
-				fe.add(fmt.Sprintf("issued[%d].type", i), fmt.Sprintf("unknown license type %q", r.Type))
-			case err != nil:
+			t, err := tx.FindLicenseTypeByCode(code)
+			if err == nil {
+				p.types[code] = t
+			}
+			return t, err
+		}
+		for i, r := range inc.Issued {
+			if _, err := typ(r.Type); zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND || r.Type == "" {
+				if r.Type != "" {
+					p.fe.add(fmt.Sprintf("issued[%d].type", i), fmt.Sprintf("unknown license type %q", r.Type))
+				}
+			} else if err != nil {
 				return err
 			}
-			types[r.Type] = t
 		}
 		for i, u := range inc.Updated {
 			lic, err := tx.FindLicenseByID(u.ID)
 			switch {
 			case zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND:
-				fe.add(fmt.Sprintf("updated[%d].id", i), "no such license")
+				p.fe.add(fmt.Sprintf("updated[%d].id", i), "no such license")
 				continue
 			case err != nil:
 				return err
 			}
-			currents[i] = lic
-			if _, ok := types[lic.Type]; !ok {
-				t, err := tx.FindLicenseTypeByCode(lic.Type)
-				if err != nil {
-					return err
-				}
-				types[lic.Type] = t
+			p.currents[i] = lic
+			if _, err := typ(lic.Type); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("increment %s %s: %w", issuer, inc.Date, err)
-	}
-	if prior != nil {
-		return replayReceipt(prior, reqHash)
-	}
+	return p, err
+}
 
-	// Validate and sign every item before the transaction.
-	s, err := l.signer(ctx, issuer)
+// prepareIncrement validates every item and signs the new versions, before
+// the transaction.
+func (l *core) prepareIncrement(ctx context.Context, inc *zhengzhao.Increment, p *incrementPlan) error {
+	s, err := l.signer(ctx, inc.Issuer)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	party := zhengzhao.Party{Code: unit.Code, Name: unit.Name}
-	issued := make([]*zhengzhao.License, 0, len(inc.Issued))
-	issuedDigests := make([]string, 0, len(inc.Issued))
+	p.signer = s.KeyID()
+	party := zhengzhao.Party{Code: p.unit.Code, Name: p.unit.Name}
 	for i := range inc.Issued {
-		r := &inc.Issued[i]
-		at := fmt.Sprintf("issued[%d]", i)
-		typ := types[r.Type]
-		if typ == nil {
+		r, at := &inc.Issued[i], fmt.Sprintf("issued[%d]", i)
+		typ := p.types[r.Type]
+		switch {
+		case typ == nil:
 			if r.Type == "" {
-				fe.add(at+".type", "required")
+				p.fe.add(at+".type", "required")
 			}
 			continue
-		}
-		if !typ.MayIssue(issuer) {
-			fe.add(at+".type", fmt.Sprintf("unit %s may not issue licenses of type %s", issuer, typ.Code))
+		case !typ.MayIssue(inc.Issuer):
+			p.fe.add(at+".type", fmt.Sprintf("unit %s may not issue licenses of type %s", inc.Issuer, typ.Code))
 			continue
-		}
-		if fe.addErr(at, r.Validate(typ)) {
+		case p.fe.addErr(at, r.Validate(typ)):
 			continue
 		}
 		serial := r.Serial
 		if serial == "" {
 			serial = newSerial(l.now())
 		}
-		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: issuer, Serial: serial, Version: 1}
-		lic := &zhengzhao.License{
-			ID: id.String(), Type: typ.Code, TypeName: typ.Name, Version: id.VersionString(), Serial: serial,
-			Number: r.Number, Issuer: party, Holder: r.Holder, IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom,
-			ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields), Status: zhengzhao.StatusValid,
-		}
-		d, err := l.signLicense(s, lic)
+		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: inc.Issuer, Serial: serial, Version: 1}
+		v, err := l.signVersion(s, newLicense(typ, party, id, "", issueContent(r)))
 		if err != nil {
-			return nil, err
+			return err
 		}
-		issued, issuedDigests = append(issued, lic), append(issuedDigests, d)
+		p.issued = append(p.issued, v)
 	}
-	updated := make([]*zhengzhao.License, len(inc.Updated))
-	updatedDigests := make([]string, len(inc.Updated))
+	p.updated = make([]*version, len(inc.Updated))
 	for i := range inc.Updated {
-		u, cur := &inc.Updated[i], currents[i]
-		at := fmt.Sprintf("updated[%d]", i)
-		if cur == nil {
+		u, cur, at := &inc.Updated[i], p.currents[i], fmt.Sprintf("updated[%d]", i)
+		switch {
+		case cur == nil:
+			continue
+		case cur.Issuer.Code != inc.Issuer:
+			p.fe.add(at+".id", "belongs to another issuer")
+			continue
+		case p.fe.addErr(at, u.LicenseUpdate.Validate(p.types[cur.Type], cur)):
 			continue
 		}
-		if cur.Issuer.Code != issuer {
-			fe.add(at+".id", "belongs to another issuer")
+		lic, err := nextLicense(p.types[cur.Type], party, cur, &u.LicenseUpdate)
+		if errors.Is(err, errLastVersion) {
+			p.fe.add(at+".id", err.Error())
 			continue
+		} else if err != nil {
+			return err
 		}
-		if fe.addErr(at, u.LicenseUpdate.Validate(types[cur.Type], cur)) {
-			continue
+		if p.updated[i], err = l.signVersion(s, lic); err != nil {
+			return err
 		}
-		oid, err := zhengzhao.ParseLicenseID(cur.ID)
-		if oid.TypeCode == "" {
-			return nil, fmt.Errorf("stored license %s: %w", cur.ID, err)
-		}
-		if oid.Version >= 999 {
-			fe.add(at+".id", "has reached version 999")
-			continue
-		}
-		nid := oid
-		nid.Version++
-		lic := &zhengzhao.License{
-			ID: nid.String(), Type: cur.Type, TypeName: types[cur.Type].Name, Version: nid.VersionString(), Serial: cur.Serial,
-			Number: u.Number, Issuer: party, Holder: u.Holder, IssuedOn: u.IssuedOn, ValidFrom: u.ValidFrom,
-			ValidUntil: u.ValidUntil, Fields: fieldsOrEmpty(u.Fields), Supersedes: cur.ID, Status: zhengzhao.StatusValid,
-		}
-		if updatedDigests[i], err = l.signLicense(s, lic); err != nil {
-			return nil, err
-		}
-		updated[i] = lic
 	}
 	for i, r := range inc.Revoked {
-		reason := strings.TrimSpace(r.Reason)
-		switch {
-		case reason == "":
-			fe.add(fmt.Sprintf("revoked[%d].reason", i), "required")
-		case len([]rune(reason)) > 500:
-			fe.add(fmt.Sprintf("revoked[%d].reason", i), "at most 500 characters")
+		reason, bad := validRevocation(r.Reason)
+		if bad != "" {
+			p.fe.add(fmt.Sprintf("revoked[%d].reason", i), bad)
 		}
+		p.reasons = append(p.reasons, reason)
 	}
-	if err := zhengzhao.Invalid("invalid increment", fe.list); err != nil {
-		return nil, err
-	}
+	return zhengzhao.Invalid("invalid increment", p.fe.list)
+}
 
+// commitIncrement commits a prepared increment and its receipt in one
+// transaction, each item through its commit step (issue.go).
+func (l *core) commitIncrement(ctx context.Context, inc *zhengzhao.Increment, date time.Time, reqHash []byte, p *incrementPlan) (*zhengzhao.IncrementReceipt, error) {
 	actor := zhengzhao.ActorFromContext(ctx).ID()
+	path := map[string]string{"increment": inc.Date}
 	var rec *zhengzhao.IncrementReceipt
-	err = l.store.Update(ctx, func(tx zhengzhao.Tx) error {
-		if r, err := tx.FindIncrementReceipt(issuer, inc.Date); err == nil {
+	err := l.store.Update(ctx, func(tx zhengzhao.Tx) error {
+		if r, err := tx.FindIncrementReceipt(inc.Issuer, inc.Date); err == nil {
 			// A concurrent submission of the same day committed first.
 			rec = r
 			return nil
 		} else if zhengzhao.ErrorCode(err) != zhengzhao.ENOTFOUND {
 			return err
 		}
-		ids := make([]string, 0, len(issued)+len(updated))
-		details := func(digest string) map[string]string {
-			return map[string]string{"digest": digest, "kid": s.KeyID(), "increment": inc.Date}
+		ids := make([]string, 0, len(p.issued)+len(p.updated))
+		for i, v := range p.issued {
+			if err := l.commitIssue(ctx, tx, v, path); errors.Is(err, errSerialTaken) {
+				return itemConflict(fmt.Sprintf("issued[%d].serial", i), "serial "+v.lic.Serial+" is taken for this type and issuer")
+			} else if err != nil {
+				return err
+			}
+			ids = append(ids, v.lic.ID)
 		}
-		for i, lic := range issued {
-			base := lic.Base()
-			if _, n, _, err := tx.FindLicenses(zhengzhao.LicenseFilter{Base: &base, Page: zhengzhao.Page{Limit: 1}}); err != nil {
-				return err
-			} else if n > 0 {
-				return itemConflict(fmt.Sprintf("issued[%d].serial", i), "serial "+lic.Serial+" is taken for this type and issuer")
-			}
-			if err := tx.CreateLicense(lic); err != nil {
-				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-					return itemConflict(fmt.Sprintf("issued[%d].serial", i), "serial "+lic.Serial+" is taken for this type and issuer")
-				}
-				return err
-			}
-			d := details(issuedDigests[i])
-			d["holder"] = holderRef(lic.Holder)
-			if err := audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseIssue, License: lic.ID, LicenseBase: base,
-				Subject: lic.Type, Details: d}); err != nil {
-				return err
-			}
-			ids = append(ids, lic.ID)
-		}
-		for i, lic := range updated {
+		for i, v := range p.updated {
+			at := fmt.Sprintf("updated[%d].id", i)
 			cur, err := tx.FindLicenseByID(inc.Updated[i].ID)
 			if err != nil {
 				return err
 			}
 			if cur.Status != zhengzhao.StatusValid {
-				return itemConflict(fmt.Sprintf("updated[%d].id", i), "is "+cur.Status)
+				return itemConflict(at, "is "+cur.Status)
 			}
-			if err := tx.CreateLicense(lic); err != nil {
-				if zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
-					return itemConflict(fmt.Sprintf("updated[%d].id", i), "was updated concurrently")
-				}
+			if err := l.commitUpdate(ctx, tx, cur, v, path); zhengzhao.ErrorCode(err) == zhengzhao.ECONFLICT {
+				return itemConflict(at, "was updated concurrently")
+			} else if err != nil {
 				return err
 			}
-			cur.Status, cur.SupersededBy = zhengzhao.StatusSuperseded, lic.ID
-			if err := tx.UpdateLicenseLifecycle(cur); err != nil {
-				return err
-			}
-			d := details(updatedDigests[i])
-			d["supersedes"] = cur.ID
-			if err := audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseUpdate, License: lic.ID, LicenseBase: lic.Base(),
-				Subject: cur.ID, Details: d}); err != nil {
-				return err
-			}
-			ids = append(ids, lic.ID)
+			ids = append(ids, v.lic.ID)
 		}
 		for i, r := range inc.Revoked {
 			at := fmt.Sprintf("revoked[%d].id", i)
@@ -282,42 +275,29 @@ func (l *Library) SubmitIncrement(ctx context.Context, inc *zhengzhao.Increment)
 				return itemErr(zhengzhao.ENOTFOUND, at, "no such license")
 			case err != nil:
 				return err
-			case cur.Issuer.Code != issuer:
+			case cur.Issuer.Code != inc.Issuer:
 				return itemErr(zhengzhao.EFORBIDDEN, at, "belongs to another issuer")
 			case cur.Status != zhengzhao.StatusValid:
 				return itemConflict(at, "is "+cur.Status)
 			}
-			now := tx.Now()
-			reason := strings.TrimSpace(r.Reason)
-			cur.Status, cur.RevokedAt, cur.RevocationReason = zhengzhao.StatusRevoked, &now, reason
-			if err := tx.UpdateLicenseLifecycle(cur); err != nil {
-				return err
-			}
-			if err := audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionLicenseRevoke, License: cur.ID, LicenseBase: cur.Base(),
-				Details: map[string]string{"reason": reason, "increment": inc.Date}}); err != nil {
+			if err := l.commitRevoke(ctx, tx, cur, p.reasons[i], path); err != nil {
 				return err
 			}
 		}
 		rec = &zhengzhao.IncrementReceipt{
-			Issuer: issuer, Date: inc.Date, ReceivedAt: tx.Now(), Due: l.incrementDue(date),
-			Issued: len(issued), Updated: len(updated), Revoked: len(inc.Revoked), Licenses: ids,
+			Issuer: inc.Issuer, Date: inc.Date, ReceivedAt: tx.Now(), Due: l.incrementDue(date),
+			Issued: len(p.issued), Updated: len(p.updated), Revoked: len(inc.Revoked), Licenses: ids,
 			RequestHash: reqHash, Actor: actor,
-		}
-		if rec.Licenses == nil {
-			rec.Licenses = []string{}
 		}
 		rec.Late = rec.ReceivedAt.After(rec.Due)
 		if err := tx.CreateIncrementReceipt(rec); err != nil {
 			return err
 		}
-		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionIncrementAccept, Subject: issuer,
+		return audit(ctx, tx, zhengzhao.AuditEntry{Action: zhengzhao.ActionIncrementAccept, Subject: inc.Issuer,
 			Details: map[string]string{"date": inc.Date, "issued": fmt.Sprint(rec.Issued), "updated": fmt.Sprint(rec.Updated),
 				"revoked": fmt.Sprint(rec.Revoked), "late": fmt.Sprint(rec.Late)}})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("increment %s %s: %w", issuer, inc.Date, err)
-	}
-	return replayReceipt(rec, reqHash)
+	return rec, err
 }
 
 // replayReceipt returns the stored receipt of a day when the increment is
@@ -370,7 +350,7 @@ const maxStatusDays = 1000
 // IncrementStatus lists the issuer's increment days in [from, to]: an
 // increment is expected for every calendar day, due by the end of the
 // next working day.
-func (l *Library) IncrementStatus(ctx context.Context, issuer, from, to string) (*zhengzhao.IncrementStatus, error) {
+func (l *Aggregation) IncrementStatus(ctx context.Context, issuer, from, to string) (*zhengzhao.IncrementStatus, error) {
 	issuer, err := actingIssuer(ctx, issuer)
 	if err != nil {
 		return nil, err

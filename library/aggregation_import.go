@@ -1,3 +1,6 @@
+// Measures art. 10 (存量证照入库): bulk import of valid and historical licenses,
+// resumable and idempotent, with a report of every row not imported.
+
 package library
 
 import (
@@ -23,8 +26,6 @@ import (
 // ones lose less work on a crash and hold the writer for less time.
 const ImportBatchRows = 1000
 
-var _ zhengzhao.AggregationService = (*Library)(nil)
-
 // Import reads a file of licenses and imports its valid rows (Measures
 // art. 10). See zhengzhao.AggregationService.
 //
@@ -36,7 +37,7 @@ var _ zhengzhao.AggregationService = (*Library)(nil)
 // derived from the printed number) — so a row whose license is already in
 // the library, from this file or any other source, is reported as a
 // duplicate and never stored twice.
-func (l *Library) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.Reader) (*zhengzhao.ImportJob, error) {
+func (l *Aggregation) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.Reader) (*zhengzhao.ImportJob, error) {
 	issuer, err := actingIssuer(ctx, spec.Issuer)
 	if err != nil {
 		return nil, err
@@ -98,7 +99,7 @@ func (l *Library) Import(ctx context.Context, spec *zhengzhao.ImportSpec, r io.R
 			return job, nil
 		}
 	}
-	imp := &importRun{lib: l, ctx: ctx, spec: spec, typ: typ, unit: unit, signer: s, rd: rd,
+	imp := &importRun{lib: l.core, ctx: ctx, spec: spec, typ: typ, unit: unit, signer: s, rd: rd,
 		actor: zhengzhao.ActorFromContext(ctx).ID(), provenance: job.Provenance}
 	return imp.run(job)
 }
@@ -164,7 +165,7 @@ func sameSpec(j *zhengzhao.ImportJob, spec *zhengzhao.ImportSpec) error {
 	return nil
 }
 
-func (l *Library) createImportJob(ctx context.Context, issuer string, spec *zhengzhao.ImportSpec, encoding string) (*zhengzhao.ImportJob, error) {
+func (l *core) createImportJob(ctx context.Context, issuer string, spec *zhengzhao.ImportSpec, encoding string) (*zhengzhao.ImportJob, error) {
 	prov := spec.Provenance
 	if prov == "" {
 		prov = zhengzhao.ProvenanceDigitisedUnchecked
@@ -201,7 +202,7 @@ func (l *Library) createImportJob(ctx context.Context, issuer string, spec *zhen
 // importRun is one run of an import job: the reading, validating and
 // signing of batches in one goroutine, their commits in another.
 type importRun struct {
-	lib    *Library
+	lib    *core
 	ctx    context.Context
 	spec   *zhengzhao.ImportSpec
 	typ    *zhengzhao.LicenseType
@@ -228,8 +229,8 @@ type importItem struct {
 	row      int64
 	lic      *zhengzhao.License
 	base     string
-	keyField string // the column that gave the license its identity
-	digest   string
+	keyField string   // the column that gave the license its identity
+	v        *version // lic, signed
 	findings []*zhengzhao.ImportProblem
 }
 
@@ -329,14 +330,14 @@ func (imp *importRun) signAll(items []*importItem) error {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(items); i += workers {
-				d, err := imp.lib.signLicense(imp.signer, items[i].lic)
+				v, err := imp.lib.signVersion(imp.signer, items[i].lic)
 				if err != nil {
 					mu.Lock()
 					first = cmpErr(first, err)
 					mu.Unlock()
 					return
 				}
-				items[i].digest = d
+				items[i].v = v
 			}
 		})
 	}
@@ -419,17 +420,11 @@ func (imp *importRun) item(row *importer.Row) (*importItem, []*zhengzhao.ImportP
 	if len(probs) > 0 {
 		return nil, probs
 	}
-	licID := rec.ID
-	if licID == "" {
-		licID = id.String()
+	lic := newLicense(imp.typ, zhengzhao.Party{Code: imp.unit.Code, Name: imp.unit.Name}, id, "", issueContent(&rec.Request))
+	if rec.ID != "" {
+		lic.ID = rec.ID // as the issuer gave it, a wrong check character and all
 	}
-	r := &rec.Request
-	lic := &zhengzhao.License{
-		ID: licID, Type: imp.typ.Code, TypeName: imp.typ.Name, Version: id.VersionString(), Serial: id.Serial,
-		Number: r.Number, Issuer: zhengzhao.Party{Code: imp.unit.Code, Name: imp.unit.Name}, Holder: r.Holder,
-		IssuedOn: r.IssuedOn, ValidFrom: r.ValidFrom, ValidUntil: r.ValidUntil, Fields: fieldsOrEmpty(r.Fields),
-		Provenance: prov, Status: zhengzhao.StatusValid,
-	}
+	lic.Provenance = prov
 	for _, f := range it.findings {
 		lic.Quality = append(lic.Quality, zhengzhao.QualityFinding{Field: f.Field, Code: zhengzhao.FindingWrongCheckChar, Message: f.Reason})
 	}
@@ -458,8 +453,8 @@ func (imp *importRun) commit(job *zhengzhao.ImportJob, b *importBatch) error {
 				taken[base] = 0
 			}
 			problems := append([]*zhengzhao.ImportProblem(nil), b.problems...)
-			ls := make([]*zhengzhao.License, 0, len(b.items))
-			es := make([]*zhengzhao.AuditEntry, 0, len(b.items))
+			vs := make([]*version, 0, len(b.items))
+			paths := make([]map[string]string, 0, len(b.items))
 			var dups, findings int64
 			for _, it := range b.items {
 				if prev, ok := taken[it.base]; ok {
@@ -472,30 +467,27 @@ func (imp *importRun) commit(job *zhengzhao.ImportJob, b *importBatch) error {
 					continue
 				}
 				taken[it.base] = it.row
-				ls = append(ls, it.lic)
-				details := map[string]string{"digest": it.digest, "kid": imp.signer.KeyID(), "holder": holderRef(it.lic.Holder),
-					"job": job.ID, "row": fmt.Sprint(it.row), "provenance": it.lic.Provenance}
+				path := map[string]string{"job": job.ID, "row": fmt.Sprint(it.row), "provenance": it.lic.Provenance}
 				if len(it.findings) > 0 {
-					details["finding"] = zhengzhao.FindingWrongCheckChar
+					path["finding"] = zhengzhao.FindingWrongCheckChar
 					findings++
 					problems = append(problems, it.findings...)
 				}
-				es = append(es, &zhengzhao.AuditEntry{Actor: imp.actor, Action: zhengzhao.ActionLicenseImport, License: it.lic.ID,
-					LicenseBase: it.base, Subject: imp.typ.Code, Details: details})
+				vs, paths = append(vs, it.v), append(paths, path)
 			}
 			// Report lines in row order, as the file has them.
 			sortProblems(problems)
 			for _, p := range problems {
 				p.Job = job.ID
 			}
-			if err := tx.ImportLicenses(ls, es); err != nil {
+			if err := commitImport(imp.ctx, tx, imp.actor, vs, paths); err != nil {
 				return err
 			}
 			if err := tx.CreateImportProblems(problems); err != nil {
 				return err
 			}
 			next.Rows = b.lastRow
-			next.Imported += int64(len(ls))
+			next.Imported += int64(len(vs))
 			next.Findings += findings
 			next.Duplicates += dups
 			next.Rejected += b.rejected
@@ -547,7 +539,7 @@ func SerialFromNumber(number string) string {
 }
 
 // FindImportJob returns a job to its issuer or the administrator.
-func (l *Library) FindImportJob(ctx context.Context, id string) (*zhengzhao.ImportJob, error) {
+func (l *Aggregation) FindImportJob(ctx context.Context, id string) (*zhengzhao.ImportJob, error) {
 	a := zhengzhao.ActorFromContext(ctx)
 	if a.Kind == zhengzhao.ActorAnonymous || a.Kind == "" {
 		return nil, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "authentication required")
@@ -567,7 +559,7 @@ func (l *Library) FindImportJob(ctx context.Context, id string) (*zhengzhao.Impo
 }
 
 // FindImportJobs lists jobs: an issuer its own, the administrator all.
-func (l *Library) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilter) ([]*zhengzhao.ImportJob, int, string, error) {
+func (l *Aggregation) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilter) ([]*zhengzhao.ImportJob, int, string, error) {
 	if !isAdmin(zhengzhao.ActorFromContext(ctx)) {
 		u, err := requireUnitRole(ctx, zhengzhao.RoleIssuer)
 		if err != nil {
@@ -593,7 +585,7 @@ func (l *Library) FindImportJobs(ctx context.Context, f zhengzhao.ImportJobFilte
 
 // ImportReport calls fn with each problem of the job in row order, reading
 // the report a page at a time.
-func (l *Library) ImportReport(ctx context.Context, id string, fn func(*zhengzhao.ImportProblem) error) error {
+func (l *Aggregation) ImportReport(ctx context.Context, id string, fn func(*zhengzhao.ImportProblem) error) error {
 	if _, err := l.FindImportJob(ctx, id); err != nil {
 		return err
 	}

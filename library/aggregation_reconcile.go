@@ -1,3 +1,6 @@
+// Measures art. 8 (证照归集与更新): keep the library consistent with the issuer's system —
+// the reconciliation of an issuer's export against the library.
+
 package library
 
 import (
@@ -51,7 +54,7 @@ const reconcilePage = 1000
 // Reconcile compares an issuer's export with the library in one pass over
 // both, in base order (a merge join): memory stays flat however many
 // records there are. See zhengzhao.AggregationService.
-func (l *Library) Reconcile(ctx context.Context, spec *zhengzhao.ReconcileSpec, export io.Reader, fn func(*zhengzhao.ReconcileDiff) error) (*zhengzhao.ReconcileSummary, error) {
+func (l *Aggregation) Reconcile(ctx context.Context, spec *zhengzhao.ReconcileSpec, export io.Reader, fn func(*zhengzhao.ReconcileDiff) error) (*zhengzhao.ReconcileSummary, error) {
 	issuer, err := actingIssuer(ctx, spec.Issuer)
 	if err != nil {
 		return nil, err
