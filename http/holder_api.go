@@ -90,6 +90,13 @@ func (s *Server) handleVerifyPresentation(w nethttp.ResponseWriter, r *nethttp.R
 		s.error(w, r, err)
 		return
 	}
+	// The document promises arrays, empty when a token shows nothing.
+	if res.Fields == nil {
+		res.Fields = []zhengzhao.DisplayField{}
+	}
+	if res.Reasons == nil {
+		res.Reasons = []string{}
+	}
 	s.render(w, r, nethttp.StatusOK, res)
 }
 

@@ -1,0 +1,21 @@
+package http_test
+
+import (
+	"net/http"
+
+	zhttp "github.com/zhengzhao-project/zhengzhao/http"
+	"github.com/zhengzhao-project/zhengzhao/internal/contract"
+)
+
+// Handler returns the server's handler wrapped by the OpenAPI contract
+// check: every response that a test receives through it is validated
+// against the served document, and a mismatch fails the test. It shadows
+// zhttp.Server.Handler, so every test that serves through the test Server
+// is checked without knowing it.
+func (s *Server) Handler() http.Handler {
+	v, err := contract.Default(zhttp.OpenAPIDocument())
+	if err != nil {
+		s.tb.Fatalf("%v", err)
+	}
+	return v.Handler(s.Server.Handler(), func(err error) { s.tb.Errorf("contract: %v", err) })
+}

@@ -1,0 +1,66 @@
+package http_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// goStringConsts returns the values of the root package's string constants
+// whose names start with prefix, sorted: the one list of audit actions (or
+// of any other enum) that the code writes.
+func goStringConsts(t *testing.T, prefix string) []string {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, "..", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range pkgs["zhengzhao"].Files {
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, sp := range g.Specs {
+				vs := sp.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if !strings.HasPrefix(n.Name, prefix) || i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						v, _ := strconv.Unquote(lit.Value)
+						out = append(out, v)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestOpenAPIAuditActions checks that the audit entry's action enum is
+// exactly the set of zhengzhao.Action… constants, so that a new action
+// cannot reach /v1/audit/entries undocumented.
+func TestOpenAPIAuditActions(t *testing.T) {
+	doc := loadOpenAPI(t)
+	want := goStringConsts(t, "Action")
+	if len(want) < 10 {
+		t.Fatalf("found only %d Action constants: %q", len(want), want)
+	}
+	var got []string
+	for _, v := range get(doc, "components", "schemas", "AuditEntryMembers", "properties", "action", "enum").([]any) {
+		got = append(got, v.(string))
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Fatalf("AuditEntryMembers.action enum:\n got %q\nwant %q (the zhengzhao.Action constants)", got, want)
+	}
+}
