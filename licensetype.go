@@ -284,6 +284,9 @@ func exactDouble(text string, x float64) (string, bool) {
 		return "no number", false
 	}
 	signed := strconv.FormatFloat(x, 'g', -1, 64)
+	if x == math.Trunc(x) && math.Abs(x) < 1e21 {
+		signed = strconv.FormatFloat(x, 'f', -1, 64) // as RFC 8785 writes integers
+	}
 	a, okA := new(big.Rat).SetString(text)
 	b, okB := new(big.Rat).SetString(signed)
 	return signed, okA && okB && a.Cmp(b) == 0
