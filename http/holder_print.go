@@ -10,6 +10,7 @@ import (
 	"github.com/signintech/gopdf"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // handlePrint handles GET /wallet/licenses/{id}/print: a printable A4 PDF
@@ -55,13 +56,14 @@ func printLicense(fontPath string, hl *zhengzhao.HolderLicense, fields []fieldRo
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: lic.TypeName + " " + lic.Number, Creator: "Zhengzhao"})
-	if err := pdf.AddTTFFont("cjk", fontPath); err != nil {
+	cjk := report.SubsetFontName(fontPath) // the subset tag PDF requires
+	if err := pdf.AddTTFFont(cjk, fontPath); err != nil {
 		return nil, fmt.Errorf("print: font %s: %w", fontPath, err)
 	}
 	pdf.AddPage()
 	const left, width = 60.0, 475.0
 	text := func(size float64, x, y float64, s string) error {
-		if err := pdf.SetFont("cjk", "", size); err != nil {
+		if err := pdf.SetFont(cjk, "", size); err != nil {
 			return err
 		}
 		pdf.SetXY(x, y)
@@ -90,7 +92,7 @@ func printLicense(fontPath string, hl *zhengzhao.HolderLicense, fields []fieldRo
 			return nil, err
 		}
 		// Wrap long values.
-		if err := pdf.SetFont("cjk", "", 13); err != nil {
+		if err := pdf.SetFont(cjk, "", 13); err != nil {
 			return nil, err
 		}
 		lines, err := pdf.SplitTextWithWordWrap(f.Value, width-160)
@@ -131,7 +133,7 @@ func printLicense(fontPath string, hl *zhengzhao.HolderLicense, fields []fieldRo
 	}
 	ny := qy + 12
 	for _, n := range notes {
-		if err := pdf.SetFont("cjk", "", 9); err != nil {
+		if err := pdf.SetFont(cjk, "", 9); err != nil {
 			return nil, err
 		}
 		lines, err := pdf.SplitText(n, 290) // the ID has no spaces: split anywhere

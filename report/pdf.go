@@ -19,14 +19,15 @@ func WriteAnnualPDF(w io.Writer, r *zhengzhao.AnnualReport, fontPath string) err
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf("%s %d 年度考核报告", r.Unit.Name, r.Year), Creator: "Zhengzhao",
 		CreationDate: r.GeneratedAt})
-	if err := pdf.AddTTFFont("cjk", fontPath); err != nil {
+	font := SubsetFontName(fontPath)
+	if err := pdf.AddTTFFont(font, fontPath); err != nil {
 		return fmt.Errorf("annual report: font %s: %w", fontPath, err)
 	}
 	const left, right, bottom = 56.0, 539.0, 790.0
 	pdf.AddPage()
 	y := 0.0
 	text := func(size, x float64, s string) error {
-		if err := pdf.SetFont("cjk", "", size); err != nil {
+		if err := pdf.SetFont(font, "", size); err != nil {
 			return err
 		}
 		pdf.SetXY(x, y)
