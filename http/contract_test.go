@@ -2,6 +2,7 @@ package http_test
 
 import (
 	"net/http"
+	"testing"
 
 	zhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/internal/contract"
@@ -12,10 +13,13 @@ import (
 // against the served document, and a mismatch fails the test. It shadows
 // zhttp.Server.Handler, so every test that serves through the test Server
 // is checked without knowing it.
-func (s *Server) Handler() http.Handler {
+func (s *Server) Handler() http.Handler { return checked(s.tb, s.Server.Handler()) }
+
+// checked wraps h with the contract check, reporting mismatches to tb.
+func checked(tb testing.TB, h http.Handler) http.Handler {
 	v, err := contract.Default(zhttp.OpenAPIDocument())
 	if err != nil {
-		s.tb.Fatalf("%v", err)
+		tb.Fatalf("%v", err)
 	}
-	return v.Handler(s.Server.Handler(), func(err error) { s.tb.Errorf("contract: %v", err) })
+	return v.Handler(h, func(err error) { tb.Errorf("contract: %v", err) })
 }

@@ -90,8 +90,8 @@ func newUsePages(t *testing.T) *usePages {
 			{Key: "business_license", Name: "营业执照"}, {Key: "food_safety_rules", Name: "食品安全管理制度"}}}); err != nil {
 		t.Fatal(err)
 	}
-	p.handler = zhttp.NewServer(zhttp.Config{Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
-		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, AdminToken: adminToken}).Handler()
+	p.handler = checked(t, zhttp.NewServer(zhttp.Config{Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
+		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, AdminToken: adminToken}).Handler())
 	return p
 }
 
