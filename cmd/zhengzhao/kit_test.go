@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,7 +126,7 @@ func TestVerifierKit(t *testing.T) {
 			if got, _ := os.ReadFile(filepath.Join(dir, "license.alg")); string(got) != alg {
 				t.Fatalf("the kit checked a %q signature, want %s", got, alg)
 			}
-			t.Log(fmt.Sprintf("%d bytes of kit output", len(out)))
+			t.Logf("%d bytes of kit output", len(out))
 		})
 	}
 }

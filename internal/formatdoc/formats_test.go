@@ -57,10 +57,11 @@ func exampleKeys(t *testing.T) keys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pd, _ := new(big.Int).SetString("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721", 16) // RFC 6979 A.2.5 key
-	p := new(ecdsa.PrivateKey)
-	p.Curve, p.D = elliptic.P256(), pd
-	p.X, p.Y = elliptic.P256().ScalarBaseMult(pd.Bytes())
+	pd, _ := hex.DecodeString("C9AFA9D845BA75166B5C215767B1D6934E50C3DB36E89B127B8A622B120F6721") // RFC 6979 A.2.5 key
+	p, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), pd)
+	if err != nil {
+		t.Fatal(err)
+	}
 	return keys{ed: ed25519.NewKeyFromSeed(seed), sm2: sk, p256: p}
 }
 
