@@ -75,3 +75,35 @@ func TestOpenAPIAuditActions(t *testing.T) {
 		t.Fatalf("AuditEntryMembers.action enum:\n got %q\nwant %q (the zhengzhao.Action constants)", got, want)
 	}
 }
+
+// TestOpenAPIEnums checks the document's other enums against the Go
+// constants that the code writes into those members.
+func TestOpenAPIEnums(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for _, c := range []struct {
+		path   []string
+		prefix string
+		except []string // constants that never appear in this member
+	}{
+		{[]string{"Role"}, "Role", nil},
+		{[]string{"Level"}, "Level", nil},
+		{[]string{"SigningAlg"}, "Alg", nil},
+		{[]string{"FieldSpec", "properties", "type"}, "Field", nil},
+		{[]string{"License", "properties", "status"}, "Status", []string{"unknown"}}, // unknown: only a verdict of verify
+		{[]string{"Holder", "properties", "kind"}, "Holder", nil},
+	} {
+		t.Run(strings.Join(c.path, "."), func(t *testing.T) {
+			want := slices.DeleteFunc(goStringConsts(t, c.prefix), func(v string) bool { return slices.Contains(c.except, v) })
+			schema := doc.resolve(get(doc, append([]string{"components", "schemas"}, c.path...)...))
+			var got []string
+			enum, _ := get(schema, "enum").([]any)
+			for _, v := range enum {
+				got = append(got, v.(string))
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("enum:\n got %q\nwant %q (the zhengzhao.%s… constants)", got, want, c.prefix)
+			}
+		})
+	}
+}
