@@ -66,6 +66,12 @@ func needTools(t *testing.T, tools ...string) {
 func TestVerifierKit(t *testing.T) {
 	needTools(t, "bash", "openssl", "node", "python3", "curl")
 	script, files := extractKit(t, filepath.Join("..", "..", "docs", "verify-without-zhengzhao.md"))
+	// Put the interpreter itself first on PATH: a version manager's python3
+	// shim (pyenv) costs a second on every start.
+	path := os.Getenv("PATH")
+	if exe, err := exec.Command("python3", "-c", "import sys; print(sys.executable)").Output(); err == nil {
+		path = filepath.Dir(strings.TrimSpace(string(exe))) + string(os.PathListSeparator) + path
+	}
 
 	m := NewMain()
 	m.Stdout = &bytes.Buffer{}
@@ -112,6 +118,7 @@ func TestVerifierKit(t *testing.T) {
 			cmd := exec.Command("bash", "-euo", "pipefail", "-x", "-c", script)
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(),
+				"PATH="+path,
 				"B="+m.URL,
 				"ID="+l.ID,
 				"UNIT=Authorization: Bearer "+apiKey(t, m, l.Issuer.Code),
