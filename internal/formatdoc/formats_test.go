@@ -173,6 +173,28 @@ func examples(t *testing.T) map[string]string {
 	ex["eddsa-public-key"] = spkiPEM(t, k.ed.Public())
 	ex["eddsa-kid"] = kid(t, k.ed.Public()) + "\n"
 
+	// The trust bundle: a CA and the example issuer's certificate for the
+	// Ed25519 key (random serials and SM2 signatures: stored, then checked).
+	ex["trust-bundle"] = stored(t, "trust-bundle", func() string {
+		at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+		ca, _, err := sign.LoadOrCreateCA(t.TempDir(), "Zhengzhao", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert, err := ca.IssueCertificate(l.Issuer.Code, l.Issuer.Name, k.ed.Public(), at, at.AddDate(10, 0, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ca.CertPEM() + cert
+	})
+	ts, err := sign.ParseTrustBundle([]byte(ex["trust-bundle"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := ts.VerifyDocument(doc, l.SignedAt); !c.Signature || !c.IssuerTrusted || c.IssuerCode != l.Issuer.Code {
+		t.Fatalf("the example document does not verify with the example trust bundle: %+v", c)
+	}
+
 	// SM2-SM3: Z_A and the digest e are deterministic; the signature is not.
 	za, err := sm2.CalculateZA(&k.sm2.PublicKey, []byte("1234567812345678"))
 	if err != nil {
