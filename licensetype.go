@@ -3,6 +3,7 @@ package zhengzhao
 import (
 	"encoding/json"
 	"math"
+	"math/big"
 	"regexp"
 	"slices"
 	"strconv"
@@ -191,6 +192,14 @@ func (t *LicenseType) validateFields(fe fieldErrors, fields map[string]any) {
 					fe.add(f.Key, "must be a number")
 					continue
 				}
+				// The signature covers the RFC 8785 form, which writes
+				// the nearest IEEE double: refuse a value it would change
+				// (9007199254740993 would be signed as ...992), so the
+				// stored text and the signed value never differ.
+				if signed, exact := exactDouble(string(n), x); !exact {
+					fe.add(f.Key, "%s is not exactly an IEEE 754 double; the signed canonical form (RFC 8785) would read %s: send at most 15 significant digits, or use a string field", n, signed)
+					continue
+				}
 			case float64:
 				x = n
 			case int:
@@ -264,3 +273,21 @@ func isDigits(s string) bool {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// exactDouble reports whether the decimal text has the same value as the
+// IEEE double x parsed from it, written the way RFC 8785 writes it (the
+// shortest form that reads back as x), which it returns. 12.50 and 0.1 are
+// exact in this sense (they read back as 12.5 and 0.1); 9007199254740993 and
+// 0.30000000000000000001 are not.
+func exactDouble(text string, x float64) (string, bool) {
+	if math.IsInf(x, 0) || math.IsNaN(x) {
+		return "no number", false
+	}
+	signed := strconv.FormatFloat(x, 'g', -1, 64)
+	if x == math.Trunc(x) && math.Abs(x) < 1e21 {
+		signed = strconv.FormatFloat(x, 'f', -1, 64) // as RFC 8785 writes integers
+	}
+	a, okA := new(big.Rat).SetString(text)
+	b, okB := new(big.Rat).SetString(signed)
+	return signed, okA && okB && a.Cmp(b) == 0
+}

@@ -162,8 +162,10 @@ type SupervisionFilter struct {
 
 // UnitFigures are one unit's supervision figures for a period.
 type UnitFigures struct {
+	// Unit is the unit; in a report's totals its code is empty and its
+	// name "合计 Total". Roles are absent in the totals.
 	Unit  Party  `json:"unit"`
-	Roles []Role `json:"roles"`
+	Roles []Role `json:"roles,omitempty"`
 
 	Issued          int64   `json:"issued"`
 	IssuedOnTime    int64   `json:"issued_on_time"`

@@ -68,6 +68,14 @@ func TestIssueRequestValidate(t *testing.T) {
 		{"fail/missing required field", func(r *zhengzhao.IssueRequest) { delete(r.Fields, "legal_representative") }, []string{"fields.legal_representative"}},
 		{"fail/wrong-typed field", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = "一百万" }, []string{"fields.registered_capital"}},
 		{"fail/number beyond 2^53", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("12345678901234567890") }, []string{"fields.registered_capital"}},
+		{"fail/number a double cannot hold", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("9007199254740993") }, []string{"fields.registered_capital"}},
+		{"fail/too many digits", func(r *zhengzhao.IssueRequest) {
+			r.Fields["registered_capital"] = json.Number("0.30000000000000000001")
+		}, []string{"fields.registered_capital"}},
+		{"fail/overflow", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("1e400") }, []string{"fields.registered_capital"}},
+		{"ok/decimal that reads back", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("12.50") }, nil},
+		{"ok/2^53", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("9007199254740992") }, nil},
+		{"ok/exponent", func(r *zhengzhao.IssueRequest) { r.Fields["registered_capital"] = json.Number("1.5E3") }, nil},
 		{"fail/enum outside template", func(r *zhengzhao.IssueRequest) { r.Fields["entity_type"] = "合作社" }, []string{"fields.entity_type"}},
 		{"fail/unknown field", func(r *zhengzhao.IssueRequest) { r.Fields["colour"] = "red" }, []string{"fields.colour"}},
 		{"fail/bad date field", func(r *zhengzhao.IssueRequest) { r.Fields["established_on"] = "2024-02-30" }, []string{"fields.established_on"}},

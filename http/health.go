@@ -73,6 +73,7 @@ func mustMergeOpenAPI(core []byte, fragments fs.FS) []byte {
 			mergeInto(comps, kind, m, name)
 		}
 	}
+	addCommonResponses(doc)
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		panic(err)

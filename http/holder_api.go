@@ -1,6 +1,7 @@
 package http
 
 import (
+	"html/template"
 	nethttp "net/http"
 	"strings"
 
@@ -15,6 +16,9 @@ type presentationResponse struct {
 	// QRVersion is the QR symbol's version (at most 10).
 	QRVersion int `json:"qr_version"`
 }
+
+// QRImage is QR for an <img src> in a page template.
+func (p *presentationResponse) QRImage() template.URL { return dataImageURL(p.QR) }
 
 // absoluteURL makes a path absolute with the configured base URL or, when
 // there is none, the request's host.
@@ -89,6 +93,13 @@ func (s *Server) handleVerifyPresentation(w nethttp.ResponseWriter, r *nethttp.R
 	if err != nil {
 		s.error(w, r, err)
 		return
+	}
+	// The document promises arrays, empty when a token shows nothing.
+	if res.Fields == nil {
+		res.Fields = []zhengzhao.DisplayField{}
+	}
+	if res.Reasons == nil {
+		res.Reasons = []string{}
 	}
 	s.render(w, r, nethttp.StatusOK, res)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/signintech/gopdf"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // handlePrint handles GET /wallet/licenses/{id}/print: a printable A4 PDF
@@ -51,13 +52,14 @@ func printLicense(font []byte, hl *zhengzhao.HolderLicense, fields []fieldRow, p
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: lic.TypeName + " " + lic.Number, Creator: "Zhengzhao"})
-	if err := pdf.AddTTFFontData("cjk", font); err != nil {
+	cjk := report.SubsetFontName("cjk") // the subset tag PDF requires
+	if err := pdf.AddTTFFontData(cjk, font); err != nil {
 		return nil, fmt.Errorf("print: font: %w", err)
 	}
 	pdf.AddPage()
 	const left, width = 60.0, 475.0
 	text := func(size float64, x, y float64, s string) error {
-		if err := pdf.SetFont("cjk", "", size); err != nil {
+		if err := pdf.SetFont(cjk, "", size); err != nil {
 			return err
 		}
 		pdf.SetXY(x, y)
@@ -86,7 +88,7 @@ func printLicense(font []byte, hl *zhengzhao.HolderLicense, fields []fieldRow, p
 			return nil, err
 		}
 		// Wrap long values.
-		if err := pdf.SetFont("cjk", "", 13); err != nil {
+		if err := pdf.SetFont(cjk, "", 13); err != nil {
 			return nil, err
 		}
 		lines, err := pdf.SplitTextWithWordWrap(f.Value, width-160)
@@ -127,7 +129,7 @@ func printLicense(font []byte, hl *zhengzhao.HolderLicense, fields []fieldRow, p
 	}
 	ny := qy + 12
 	for _, n := range notes {
-		if err := pdf.SetFont("cjk", "", 9); err != nil {
+		if err := pdf.SetFont(cjk, "", 9); err != nil {
 			return nil, err
 		}
 		lines, err := pdf.SplitText(n, 290) // the ID has no spaces: split anywhere

@@ -196,10 +196,11 @@ func TestErrorStatus(t *testing.T) {
 	} {
 		t.Run(code, func(t *testing.T) {
 			s := MustOpenServer(t)
-			s.Units.FindUnitByCodeFn = func(ctx context.Context, c string) (*zhengzhao.Unit, error) {
+			s.Licenses.RevokeLicenseFn = func(ctx context.Context, id, reason string) (*zhengzhao.License, error) {
 				return nil, zhengzhao.Errorf(code, "message for %s", code)
 			}
-			rec := s.Do(t, request{method: "GET", path: "/v1/units/X", token: adminToken})
+			// Revoke is an operation that declares every one of these statuses.
+			rec := s.Do(t, request{method: "POST", path: "/v1/licenses/X/revoke", token: issuerToken, body: `{"reason":"r"}`})
 			wantCode, wantDetail := code, "message for "+code
 			if status == 500 {
 				wantCode, wantDetail = zhengzhao.EINTERNAL, "internal error"

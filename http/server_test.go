@@ -44,6 +44,7 @@ type Server struct {
 
 	Ready func(ctx context.Context) error
 
+	tb   testing.TB // reports responses that break the OpenAPI document
 	mu   sync.Mutex
 	logs bytes.Buffer
 }
@@ -59,7 +60,7 @@ func MustOpenServer(tb testing.TB) *Server {
 // MustOpenServerConfig is MustOpenServer with a hook to change the config.
 func MustOpenServerConfig(tb testing.TB, configure func(*zhttp.Config)) *Server {
 	tb.Helper()
-	s := &Server{}
+	s := &Server{tb: tb}
 	s.Units.AuthenticateFn = func(ctx context.Context, secret string) (*zhengzhao.Unit, error) {
 		switch secret {
 		case issuerToken:

@@ -85,7 +85,7 @@ func TestListUnits(t *testing.T) {
 			if diff := cmp.Diff(want, f); diff != "" {
 				t.Fatalf("filter (-want +got):\n%s", diff)
 			}
-			return []*zhengzhao.Unit{issuerUnit, {Code: "X", Name: "no roles"}}, 5, "c2", nil
+			return []*zhengzhao.Unit{issuerUnit, {Code: "91310000MA1FL8XQ30", Name: "no roles", Region: "310000"}}, 5, "c2", nil
 		}
 		var got struct {
 			Items []map[string]any `json:"items"`

@@ -90,8 +90,8 @@ func newUsePages(t *testing.T) *usePages {
 			{Key: "business_license", Name: "营业执照"}, {Key: "food_safety_rules", Name: "食品安全管理制度"}}}); err != nil {
 		t.Fatal(err)
 	}
-	p.handler = zhttp.NewServer(zhttp.Config{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
-		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use, AdminToken: adminToken}).Handler()
+	p.handler = checked(t, zhttp.NewServer(zhttp.Config{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
+		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use, AdminToken: adminToken}).Handler())
 	return p
 }
 

@@ -19,14 +19,15 @@ func WriteAnnualPDF(w io.Writer, r *zhengzhao.AnnualReport, font []byte) error {
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf("%s %d 年度考核报告", r.Unit.Name, r.Year), Creator: "Zhengzhao",
 		CreationDate: r.GeneratedAt})
-	if err := pdf.AddTTFFontData("cjk", font); err != nil {
+	cjk := SubsetFontName("cjk") // the subset tag PDF requires
+	if err := pdf.AddTTFFontData(cjk, font); err != nil {
 		return fmt.Errorf("annual report: font: %w", err)
 	}
 	const left, right, bottom = 56.0, 539.0, 790.0
 	pdf.AddPage()
 	y := 0.0
 	text := func(size, x float64, s string) error {
-		if err := pdf.SetFont("cjk", "", size); err != nil {
+		if err := pdf.SetFont(cjk, "", size); err != nil {
 			return err
 		}
 		pdf.SetXY(x, y)

@@ -224,7 +224,7 @@ func newOutageCommand() *cobra.Command {
 		line := fmt.Sprintf("%s %s start %s", o.ID, o.Issuer, o.Start.In(zhengzhao.ChinaTime).Format(time.DateTime))
 		if o.End != nil {
 			line += fmt.Sprintf(" end %s catch-up deadline %s", o.End.In(zhengzhao.ChinaTime).Format(time.DateTime),
-				o.Deadline.In(zhengzhao.ChinaTime).Format(time.DateTime))
+				formatDeadline(*o.Deadline))
 		}
 		if o.CaughtUpAt != nil {
 			line += " caught up " + o.CaughtUpAt.In(zhengzhao.ChinaTime).Format(time.DateTime)

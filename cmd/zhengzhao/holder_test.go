@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +235,10 @@ func TestPresentationOverHTTP(t *testing.T) {
 			if !bytes.Contains(text, []byte(want)) {
 				t.Errorf("the printed copy lacks %q:\n%s", want, text)
 			}
+		}
+		// The font is an embedded subset named with its ABCDEF+ tag.
+		if fonts, err := exec.Command("pdffonts", path).Output(); err == nil && !regexp.MustCompile(`(?m)^[A-Z]{6}\+\S+ .* yes +yes `).Match(fonts) {
+			t.Errorf("the printed copy's font is not a tagged embedded subset:\n%s", fonts)
 		}
 		// With ZHENGZHAO_SCREENSHOTS, keep a picture of the page.
 		if dir := os.Getenv("ZHENGZHAO_SCREENSHOTS"); dir != "" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -193,7 +194,7 @@ func embedsCJKFont(t *testing.T, path string) {
 	}
 	for _, line := range strings.Split(string(fonts), "\n") {
 		// name type [encoding] emb sub uni object ID
-		if f := strings.Fields(line); len(f) >= 8 && f[0] == "cjk" && strings.Contains(line, "CID TrueType") && f[len(f)-5] == "yes" {
+		if f := strings.Fields(line); len(f) >= 8 && regexp.MustCompile(`^[A-Z]{6}\+cjk$`).MatchString(f[0]) && strings.Contains(line, "CID TrueType") && f[len(f)-5] == "yes" {
 			return
 		}
 	}
