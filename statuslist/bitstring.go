@@ -26,13 +26,17 @@ func NewBitstring(n, size int) (*List, error) {
 }
 
 // EncodeBitstring returns the encodedList value: "u" (multibase base64url
-// without padding) followed by the GZIP-compressed bitstring.
-func (l *List) EncodeBitstring() (string, error) {
+// without padding) followed by the GZIP-compressed bitstring, at the best
+// compression (the smallest download for verifiers).
+func (l *List) EncodeBitstring() (string, error) { return l.EncodeBitstringLevel(gzip.BestCompression) }
+
+// EncodeBitstringLevel is EncodeBitstring at a compress/flate level.
+func (l *List) EncodeBitstringLevel(level int) (string, error) {
 	if l.order != msbFirst {
 		return "", fmt.Errorf("statuslist: encode bitstring: list is in token (lsb-first) layout")
 	}
 	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	w, err := gzip.NewWriterLevel(&buf, level)
 	if err != nil {
 		return "", err
 	}
