@@ -69,7 +69,7 @@ func license(holder party, idx int) *sdjwt.Credential {
 			"address": "上海市浦东新区世纪大道100号", "legal_rep": "张三", "scope": "软件开发；信息技术咨询",
 			"type": "有限责任公司", "established": "2020-05-01", "registrar": "上海市市场监督管理局", "employees": 42,
 		},
-		Holder: map[string]any{"name": "上海示例科技有限公司", "id_type": "uscc", "id": "91310000MA1FL0000X"},
+		Holder: map[string]any{"name": "上海示例科技有限公司", "id_type": "001", "id": "91310000MA1FL0000X"},
 	}
 }
 
@@ -231,7 +231,7 @@ func TestWeVerifyNPMCredential(t *testing.T) {
 			"iss": "https://zj.example/issuers/330000-scjgj", "vct": "https://zj.example/types/business-license",
 			"license_id": "ZJ-330000-2026-000007", "license_type": "business-license", "valid_from": "2026-02-01",
 			"name": "杭州示例有限公司", "credit_code": "91330000MA2B00000Y", "legal_rep": "李四",
-			"holder": map[string]any{"name": "杭州示例有限公司", "id_type": "uscc", "id": "91330000MA2B00000Y"},
+			"holder": map[string]any{"name": "杭州示例有限公司", "id_type": "001", "id": "91330000MA2B00000Y"},
 		},
 		"disclose": map[string]any{"_sd": []string{"name", "credit_code", "legal_rep"}, "holder": map[string]any{"_sd": []string{"name", "id_type", "id"}}},
 		"present":  map[string]any{"name": true, "holder": map[string]any{"id": true}},

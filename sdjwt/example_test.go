@@ -56,7 +56,7 @@ func ExampleIssueCredential() {
 		HolderKey:   holder,
 		Status:      &sdjwt.StatusRef{Index: 80417, URI: "https://zz.example/status/310000-scjgj/1"},
 		Fields:      map[string]any{"name": "上海示例科技有限公司", "capital": "100万元人民币"},
-		Holder:      map[string]any{"name": "上海示例科技有限公司", "id_type": "uscc", "id": "91310000MA1FL0000X"},
+		Holder:      map[string]any{"name": "上海示例科技有限公司", "id_type": "001", "id": "91310000MA1FL0000X"},
 	}
 	tok, err := sdjwt.IssueCredential(&sdjwt.Issuer{Alg: jwa.ES256(), Key: exampleKey("issuer"), Header: map[string]any{"kid": "310000-scjgj-1"}, Rand: &counter{}}, c)
 	if err != nil {
@@ -98,9 +98,9 @@ func ExampleIssueCredential() {
 	//   },
 	//   "holder": {
 	//     "_sd": [
-	//       "604mu1fNj-uVZMMyixzjapPTJgtv28IK1U7TfGpJBbc",
 	//       "K4Hk_keJ6VBPX837ole1QNlc-Jp8FDBqfY0GqfWcJMc",
-	//       "WHRqitkTrNMt2fjOa8_b7l5L1tpY2V4md_BGSEPqzY4"
+	//       "WHRqitkTrNMt2fjOa8_b7l5L1tpY2V4md_BGSEPqzY4",
+	//       "ueWVRx-WgVmklutbPVtVLd24hD4JNMxWVM3Ev5ePqhM"
 	//     ]
 	//   },
 	//   "iat": 1796385600,
@@ -119,7 +119,7 @@ func ExampleIssueCredential() {
 	// }
 	// capital YqznqJqHzkdNncOphdS_vZWQc5nTjqdZIzdVQ8GV2Rg ["bkvbCOXnZ8q-KwHn751N3A","capital","100万元人民币"]
 	// holder.id WHRqitkTrNMt2fjOa8_b7l5L1tpY2V4md_BGSEPqzY4 ["xUryq4MvfI9FaFh3vR-W_w","id","91310000MA1FL0000X"]
-	// holder.id_type 604mu1fNj-uVZMMyixzjapPTJgtv28IK1U7TfGpJBbc ["NruKMwm7lSYyumij0DnNig","id_type","uscc"]
+	// holder.id_type ueWVRx-WgVmklutbPVtVLd24hD4JNMxWVM3Ev5ePqhM ["NruKMwm7lSYyumij0DnNig","id_type","001"]
 	// holder.name K4Hk_keJ6VBPX837ole1QNlc-Jp8FDBqfY0GqfWcJMc ["X2vUTkvv53ksGedB2jhiig","name","上海示例科技有限公司"]
 	// name kAVZ-cZjOyyoj81pSN3HcjkTrWeK4gN5LKtC3hzAosI ["w1Xfaz-p9jNEqG2GcgiMxA","name","上海示例科技有限公司"]
 }

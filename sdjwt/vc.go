@@ -168,12 +168,10 @@ type VerifiedCredential struct {
 // hides them behind disclosures is refused).
 func VerifyCredential(ctx context.Context, s string, opts VerifyOptions) (*VerifiedCredential, error) {
 	opts.Typ = TypeVC
-	r, err := Verify(ctx, s, opts)
+	r, signed, err := verify(ctx, s, opts)
 	if err != nil {
 		return nil, err
 	}
-	t, _ := Parse(s) // Verify parsed it already
-	_, signed, _ := splitJWT(t.JWT, "issuer-signed jwt")
 	v := &VerifiedCredential{Result: r}
 	str := func(name string, required bool) (string, error) {
 		x, ok := signed[name].(string)

@@ -28,7 +28,7 @@ func testCredential(k keys) *Credential {
 			"address": "上海市浦东新区世纪大道100号", "legal_rep": "张三", "scope": "软件开发",
 			"type": "有限责任公司", "established": "2020-05-01", "registrar": "上海市市场监督管理局", "term": "长期",
 		},
-		Holder: map[string]any{"name": "上海示例科技有限公司", "id_type": "uscc", "id": "91310000MA1FL0000X"},
+		Holder: map[string]any{"name": "上海示例科技有限公司", "id_type": "001", "id": "91310000MA1FL0000X"},
 	}
 }
 

@@ -72,15 +72,22 @@ type Result struct {
 // key-binding JWT (typ kb+jwt, signed by the cnf key, nonce, aud, iat,
 // sd_hash). It returns the disclosed claims.
 func Verify(ctx context.Context, s string, opts VerifyOptions) (*Result, error) {
+	r, _, err := verify(ctx, s, opts)
+	return r, err
+}
+
+// verify is Verify that also returns the payload as signed (before the
+// disclosures were applied), which the VC profile checks.
+func verify(ctx context.Context, s string, opts VerifyOptions) (*Result, map[string]any, error) {
 	if opts.Key == nil {
-		return nil, fmt.Errorf("sdjwt verify: no key function")
+		return nil, nil, fmt.Errorf("sdjwt verify: no key function")
 	}
 	if opts.KeyBinding && (opts.Nonce == "" || opts.Audience == "") {
-		return nil, fmt.Errorf("sdjwt verify: key binding required without nonce and audience")
+		return nil, nil, fmt.Errorf("sdjwt verify: key binding required without nonce and audience")
 	}
 	t, err := Parse(s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	now := time.Now()
 	if opts.Now != nil {
@@ -88,24 +95,24 @@ func Verify(ctx context.Context, s string, opts VerifyOptions) (*Result, error) 
 	}
 	header, payload, err := verifyJWS(ctx, t.JWT, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if opts.Typ != "" && header["typ"] != opts.Typ {
-		return nil, fail(ErrProfile, "issuer-signed jwt typ is %v, want %s", header["typ"], opts.Typ)
+		return nil, nil, fail(ErrProfile, "issuer-signed jwt typ is %v, want %s", header["typ"], opts.Typ)
 	}
 	if alg, ok := payload["_sd_alg"]; ok && alg != HashAlg {
-		return nil, fail(ErrMalformed, "_sd_alg %v is not supported, only %s", alg, HashAlg)
+		return nil, nil, fail(ErrMalformed, "_sd_alg %v is not supported, only %s", alg, HashAlg)
 	}
 	if err := checkTimes(payload, now, opts.Leeway); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p, err := newProcessor(t.Disclosures)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	claims, err := p.top(payload)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r := &Result{Header: header, Claims: claims}
 	for _, path := range p.paths {
@@ -113,14 +120,14 @@ func Verify(ctx context.Context, s string, opts VerifyOptions) (*Result, error) 
 	}
 	if t.KeyBinding == "" {
 		if opts.KeyBinding {
-			return nil, fail(ErrKeyBinding, "key-binding jwt required but absent")
+			return nil, nil, fail(ErrKeyBinding, "key-binding jwt required but absent")
 		}
-		return r, nil
+		return r, payload, nil
 	}
 	if r.KeyBinding, err = verifyKB(ctx, t, payload, now, opts); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r, nil
+	return r, payload, nil
 }
 
 func (o VerifyOptions) allowed(alg string) bool {
