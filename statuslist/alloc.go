@@ -50,8 +50,10 @@ func NewAllocator(n int, r io.Reader) *Allocator {
 // Free returns the number of free indexes.
 func (a *Allocator) Free() int { return a.free }
 
-// Taken reports whether index i is handed out.
-func (a *Allocator) Taken(i int) bool { return a.used[i/64]&(1<<(i%64)) != 0 }
+// Taken reports whether index i is handed out; false outside the list.
+func (a *Allocator) Taken(i int) bool {
+	return i >= 0 && i < a.n && a.used[i/64]&(1<<(i%64)) != 0
+}
 
 // Mark records index i as taken (when loading the list's licenses from the
 // store). It refuses an index outside the list or already taken.
