@@ -13,6 +13,8 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add(readExample(f, "issued.txt"))
 	f.Add(readExample(f, "presentation.txt"))
+	f.Add(readExample(f, "complex-presentation.txt"))
+	f.Add(readExample(f, "vc-issued.txt"))
 	f.Add("a.b.c~")
 	f.Add("~~~")
 	f.Fuzz(func(t *testing.T, s string) {
