@@ -407,3 +407,57 @@ func TestBitstringBothWays(t *testing.T) {
 		}
 	}
 }
+
+type checkStatusAnswer struct {
+	Verified bool   `json:"verified"`
+	Error    string `json:"error"`
+	Statuses []bool `json:"statuses"`
+}
+
+// TestNPMChecksOurBitstringCredential: vc-bitstring-status-list's
+// checkStatus accepts our BitstringStatusListCredential and
+// BitstringStatusListEntry as they are (context, types, purpose, index,
+// issuer) and reads the right bit; it refuses an entry whose issuer is not
+// the list's, so it does check.
+func TestNPMChecksOurBitstringCredential(t *testing.T) {
+	oracle(t)
+	const id = "https://zz.example/status/310000-scjgj/w3c/1"
+	const issuer = "https://zz.example/issuers/310000-scjgj"
+	list, err := statuslist.NewBitstring(1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := statuslist.NewAllocator(list.Len(), nil)
+	revoked, _ := alloc.Next()
+	valid, _ := alloc.Next()
+	if err := list.Set(revoked, 1); err != nil {
+		t.Fatal(err)
+	}
+	slc, err := list.Credential(id, issuer, statuslist.PurposeRevocation, time.Now(), 5*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := func(iss string, idx int) map[string]any {
+		return map[string]any{
+			"@context":          []string{"https://www.w3.org/ns/credentials/v2"},
+			"type":              []string{"VerifiableCredential"},
+			"issuer":            iss,
+			"credentialSubject": map[string]any{"id": "urn:example:holder"},
+			"credentialStatus":  statuslist.Entry(id, statuslist.PurposeRevocation, idx),
+		}
+	}
+	var answers []checkStatusAnswer
+	call(t, "batch", [][2]any{
+		{"check-bitstring-status", map[string]any{"credential": cred(issuer, revoked), "statusListCredential": slc}},
+		{"check-bitstring-status", map[string]any{"credential": cred(issuer, valid), "statusListCredential": slc}},
+		{"check-bitstring-status", map[string]any{"credential": cred("https://other.example", revoked), "statusListCredential": slc}},
+	}, &answers)
+	for i, want := range []bool{true, false} {
+		if a := answers[i]; !a.Verified || len(a.Statuses) != 1 || a.Statuses[0] != want {
+			t.Errorf("entry %d: npm says %+v, want status %v", i, a, want)
+		}
+	}
+	if answers[2].Verified {
+		t.Error("npm accepted a status list of another issuer")
+	}
+}

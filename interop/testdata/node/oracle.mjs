@@ -7,7 +7,7 @@ import { SDJwtVcInstance } from '@sd-jwt/sd-jwt-vc';
 import { ES256, digest, generateSalt } from '@sd-jwt/crypto-nodejs';
 import { StatusList, createHeaderAndPayload, getListFromStatusListJWT } from '@sd-jwt/jwt-status-list';
 import { Jwt } from '@sd-jwt/core';
-import { createList, decodeList } from '@digitalbazaar/vc-bitstring-status-list';
+import { checkStatus, createList, decodeList } from '@digitalbazaar/vc-bitstring-status-list';
 
 const b64url = (s) => Buffer.from(s).toString('base64url');
 
@@ -87,6 +87,21 @@ const commands = {
     } catch (e) {
       return { error: String(e.message || e) };
     }
+  },
+
+  // Check a credential's BitstringStatusListEntry against the given
+  // BitstringStatusListCredential, served by a document loader. The list
+  // credential's own proof is not checked (ours are unsecured: securing is
+  // the W3C VC export's job); the issuers must match.
+  async 'check-bitstring-status'({ credential, statusListCredential }) {
+    const documentLoader = async (url) => {
+      if (url !== statusListCredential.id) throw new Error('unknown document ' + url);
+      return { document: statusListCredential, documentUrl: url };
+    };
+    const r = await checkStatus({ credential, documentLoader,
+      verifyBitstringStatusListCredential: false, verifyMatchingIssuers: true });
+    return { verified: r.verified, error: r.error ? String(r.error.message || r.error) : undefined,
+      statuses: (r.results || []).map((x) => x.status) };
   },
 
   // Encode a W3C list of the given length with the given entries set.
