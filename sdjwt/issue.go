@@ -3,13 +3,12 @@ package sdjwt
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/zhengzhao-project/zhengzhao/internal/jose"
 )
 
 // Selective marks a claim value (an object property or an array element) as
@@ -29,7 +28,8 @@ type Issuer struct {
 	// ed25519.PrivateKey, a KMS adapter) or a jwk.Key.
 	Key any
 	// Header holds extra protected header members, for example "kid",
-	// "typ" or "x5c".
+	// "typ" or "x5c" (as []*x509.Certificate, leaf first, or []string of
+	// base64 DER).
 	Header map[string]any
 	// Decoys is the number of decoy digests added to every _sd array, so
 	// that the count of digests does not tell how many claims are hidden.
@@ -70,21 +70,11 @@ func (is *Issuer) Issue(claims map[string]any) (*SDJWT, error) {
 
 // sign serializes payload and signs it as a compact JWS.
 func sign(alg jwa.SignatureAlgorithm, key any, header map[string]any, payload map[string]any) (string, error) {
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return "", fmt.Errorf("sdjwt sign: encode payload: %w", err)
-	}
-	h := jws.NewHeaders()
-	for k, v := range header {
-		if err := h.Set(k, v); err != nil {
-			return "", fmt.Errorf("sdjwt sign: header %s: %w", k, err)
-		}
-	}
-	out, err := jws.Sign(body, jws.WithKey(alg, key, jws.WithProtectedHeaders(h)))
+	jwt, err := jose.Sign(alg, key, header, payload)
 	if err != nil {
 		return "", fmt.Errorf("sdjwt sign: %w", err)
 	}
-	return string(out), nil
+	return jwt, nil
 }
 
 type builder struct {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jws"
+	"github.com/zhengzhao-project/zhengzhao/internal/jose"
 )
 
 // TypeToken is the typ header (and the media type after application/) of
@@ -102,7 +103,8 @@ type Token struct {
 
 // Sign returns the status list token as a compact JWS of typ
 // statuslist+jwt, signed with key (a crypto.Signer or jwk.Key) under alg.
-// header adds protected header members such as kid or x5c.
+// header adds protected header members such as kid or x5c (see
+// sdjwt.Issuer.Header for the forms of x5c).
 func (t *Token) Sign(alg jwa.SignatureAlgorithm, key any, header map[string]any) (string, error) {
 	if t.Subject == "" || t.IssuedAt.IsZero() || t.List == nil {
 		return "", invalid("token", "sub, iat and the list are required")
@@ -122,24 +124,16 @@ func (t *Token) Sign(alg jwa.SignatureAlgorithm, key any, header map[string]any)
 	if t.TTL > 0 {
 		payload["ttl"] = int64(t.TTL / time.Second)
 	}
-	body, err := json.Marshal(payload)
-	if err != nil {
-		return "", err
-	}
-	h := jws.NewHeaders()
+	h := map[string]any{}
 	for k, v := range header {
-		if err := h.Set(k, v); err != nil {
-			return "", fmt.Errorf("statuslist sign: header %s: %w", k, err)
-		}
+		h[k] = v
 	}
-	if err := h.Set("typ", TypeToken); err != nil {
-		return "", err
-	}
-	out, err := jws.Sign(body, jws.WithKey(alg, key, jws.WithProtectedHeaders(h)))
+	h["typ"] = TypeToken
+	out, err := jose.Sign(alg, key, h, payload)
 	if err != nil {
 		return "", fmt.Errorf("statuslist sign: %w", err)
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // KeyFunc returns the public key that must have signed a status list token,
