@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/zhengzhao-project/zhengzhao"
 )
 
 // TypeVC is the typ header of an SD-JWT VC (draft-ietf-oauth-sd-jwt-vc).
@@ -235,4 +236,32 @@ func statusRef(st map[string]any) (*StatusRef, error) {
 		return nil, fail(ErrProfile, "status claim: status_list needs a non-negative idx and a uri")
 	}
 	return &StatusRef{Index: int(idx), URI: uri}, nil
+}
+
+// CredentialFromLicense maps a license to the content of its SD-JWT VC as
+// issue 16's interface fixes it: each face field under its catalog key,
+// the holder's name, id_type and id under holder, the license ID, type
+// code and validity period always visible. issuerURL (iss) and vct are the
+// URLs the library publishes for the issuing unit and the license type.
+// The caller adds IssuedAt, Expires, HolderKey and Status; whether a
+// revoked or superseded license may be exported is the caller's rule.
+func CredentialFromLicense(l *zhengzhao.License, issuerURL, vct string) *Credential {
+	c := &Credential{
+		Issuer: issuerURL, VCT: vct,
+		LicenseID: l.ID, LicenseType: l.Type, ValidFrom: l.ValidFrom,
+		Fields: make(map[string]any, len(l.Fields)),
+		Holder: map[string]any{},
+	}
+	if l.ValidUntil != nil {
+		c.ValidUntil = *l.ValidUntil
+	}
+	for k, v := range l.Fields {
+		c.Fields[k] = v
+	}
+	for k, v := range map[string]string{"name": l.Holder.Name, "id_type": l.Holder.IDType, "id": l.Holder.ID} {
+		if v != "" {
+			c.Holder[k] = v
+		}
+	}
+	return c
 }

@@ -2,6 +2,7 @@ package sdjwt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sort"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/zhengzhao-project/zhengzhao"
 )
 
 func testCredential(k keys) *Credential {
@@ -139,5 +141,44 @@ func TestCredentialRefused(t *testing.T) {
 	}
 	if _, err := VerifyCredential(context.Background(), plain.String(), opts); !errors.Is(err, ErrProfile) {
 		t.Errorf("no typ: got %v, want ErrProfile", err)
+	}
+}
+
+// TestCredentialFromLicense: a license's face fields, holder and validity
+// land where issue 16's interface puts them, and the result issues and
+// verifies.
+func TestCredentialFromLicense(t *testing.T) {
+	until := "2036-12-31"
+	l := &zhengzhao.License{
+		ID: "1.2.156.3005.2.11100000000013338W001.11310000MB2F12345C.SH0000001.001.K", Type: "11100000000013338W001",
+		Holder:    zhengzhao.Holder{Kind: zhengzhao.HolderOrganization, IDType: zhengzhao.IDTypeUSCC, ID: "91310000MA1FL0000X", Name: "上海示例科技有限公司"},
+		ValidFrom: "2026-01-01", ValidUntil: &until,
+		Fields: map[string]any{"name": "上海示例科技有限公司", "capital": json.Number("1000000")},
+	}
+	c := CredentialFromLicense(l, "https://zz.example/issuers/11310000MB2F12345C", "https://zz.example/types/11100000000013338W001")
+	want := &Credential{
+		Issuer: "https://zz.example/issuers/11310000MB2F12345C", VCT: "https://zz.example/types/11100000000013338W001",
+		LicenseID: l.ID, LicenseType: l.Type, ValidFrom: "2026-01-01", ValidUntil: "2036-12-31",
+		Fields: map[string]any{"name": "上海示例科技有限公司", "capital": json.Number("1000000")},
+		Holder: map[string]any{"name": "上海示例科技有限公司", "id_type": "001", "id": "91310000MA1FL0000X"},
+	}
+	if diff := cmp.Diff(want, c); diff != "" {
+		t.Errorf("credential (-want +got):\n%s", diff)
+	}
+	k := newKeys(t)
+	c.IssuedAt = now
+	tok, err := IssueCredential(&Issuer{Alg: jwa.ES256(), Key: k.issuer}, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyCredential(context.Background(), tok.String(), VerifyOptions{Key: k.issuerKey, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(c.Fields, v.Fields); diff != "" {
+		t.Errorf("fields after verification (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(c.Holder, v.Holder); diff != "" {
+		t.Errorf("holder after verification (-want +got):\n%s", diff)
 	}
 }
