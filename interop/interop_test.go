@@ -150,6 +150,23 @@ func TestNPMVerifiesOurCredential(t *testing.T) {
 		t.Errorf("we accepted the forged disclosure: %v", err)
 	}
 
+	// A generic SD-JWT of ours with array-element and recursive
+	// disclosures (the VC profile makes only flat ones), presented in part.
+	generic, err := (&sdjwt.Issuer{Alg: jwa.ES256(), Key: issuer.key, Header: map[string]any{"typ": sdjwt.TypeVC}, Decoys: 1}).Issue(map[string]any{
+		"iss": "https://zz.example/issuers/310000-scjgj", "vct": "https://zz.example/types/x", "iat": time.Now().Unix(),
+		"cnf":     map[string]any{"jwk": holder.jwkJSON(t)},
+		"scope":   []any{sdjwt.SD("软件开发"), sdjwt.SD("信息技术咨询"), "数据处理"},
+		"address": sdjwt.SD(map[string]any{"city": sdjwt.SD("上海市"), "street": sdjwt.SD("世纪大道 100 号"), "country": "CN"}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	genericPres, err := generic.Present("address.city", "scope.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	genericToken := bind(genericPres)
+
 	request := func(token, nonce string) map[string]any {
 		return map[string]any{"token": token, "issuerJwk": issuer.jwkJSON(t), "statusListJwt": slJWT,
 			"nonce": nonce, "aud": "https://bank.example", "now": time.Now().Unix()}
@@ -158,7 +175,8 @@ func TestNPMVerifiesOurCredential(t *testing.T) {
 	for _, tok := range tokens {
 		batch = append(batch, [2]any{"verify-vc", request(tok, "nonce-1")})
 	}
-	batch = append(batch, [2]any{"verify-vc", request(tokens[0], "nonce-2")}, [2]any{"verify-vc", request(forgedToken, "nonce-1")})
+	batch = append(batch, [2]any{"verify-vc", request(tokens[0], "nonce-2")}, [2]any{"verify-vc", request(forgedToken, "nonce-1")},
+		[2]any{"verify-vc", request(genericToken, "nonce-1")})
 	var answers []verifyVCAnswer
 	call(t, "batch", batch, &answers)
 
@@ -198,6 +216,16 @@ func TestNPMVerifiesOurCredential(t *testing.T) {
 	if answers[3].Verified {
 		t.Error("npm accepted a wrong nonce")
 	}
+	if g := answers[5]; !g.Verified {
+		t.Errorf("npm refused our array/recursive SD-JWT: %s", g.Error)
+	} else {
+		if diff := cmp.Diff(map[string]any{"city": "上海市", "country": "CN"}, g.Claims["address"]); diff != "" {
+			t.Errorf("npm address (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]any{"信息技术咨询", "数据处理"}, g.Claims["scope"]); diff != "" {
+			t.Errorf("npm scope (-want +got):\n%s", diff)
+		}
+	}
 	switch bad := answers[4]; {
 	case !bad.Verified:
 		t.Logf("npm refused the unreferenced disclosure: %s", bad.Error)
@@ -231,11 +259,20 @@ func TestWeVerifyNPMCredential(t *testing.T) {
 			"iss": "https://zj.example/issuers/330000-scjgj", "vct": "https://zj.example/types/business-license",
 			"license_id": "ZJ-330000-2026-000007", "license_type": "business-license", "valid_from": "2026-02-01",
 			"name": "杭州示例有限公司", "credit_code": "91330000MA2B00000Y", "legal_rep": "李四",
-			"holder": map[string]any{"name": "杭州示例有限公司", "id_type": "001", "id": "91330000MA2B00000Y"},
+			"scope":   []string{"软件开发", "信息技术咨询", "数据处理"},
+			"address": map[string]any{"city": "杭州市", "street": "文三路 1 号"},
+			"holder":  map[string]any{"name": "杭州示例有限公司", "id_type": "001", "id": "91330000MA2B00000Y"},
 		},
-		"disclose": map[string]any{"_sd": []string{"name", "credit_code", "legal_rep"}, "holder": map[string]any{"_sd": []string{"name", "id_type", "id"}}},
-		"present":  map[string]any{"name": true, "holder": map[string]any{"id": true}},
-		"nonce":    "zz-nonce", "aud": "https://zz.example/verifier", "iat": now,
+		// Top-level, array-element and recursive disclosures, with decoys.
+		"disclose": map[string]any{
+			"_sd": []string{"name", "credit_code", "legal_rep", "address"}, "_sd_decoy": 3,
+			"scope":   map[string]any{"_sd": []int{0, 1, 2}, "_sd_decoy": 2},
+			"address": map[string]any{"_sd": []string{"city", "street"}},
+			"holder":  map[string]any{"_sd": []string{"name", "id_type", "id"}},
+		},
+		"present": map[string]any{"name": true, "holder": map[string]any{"id": true},
+			"scope": map[string]any{"1": true}, "address": map[string]any{"city": true}},
+		"nonce": "zz-nonce", "aud": "https://zz.example/verifier", "iat": now,
 		"statusUri": "https://zj.example/status/1", "statusIdx": 77, "statusValue": 3,
 	}
 	var got issueVCAnswer
@@ -252,7 +289,8 @@ func TestWeVerifyNPMCredential(t *testing.T) {
 	if v.LicenseID != "ZJ-330000-2026-000007" || v.Issuer != "https://zj.example/issuers/330000-scjgj" || v.HolderKey == nil {
 		t.Errorf("credential %+v", v.Credential)
 	}
-	if diff := cmp.Diff(map[string]any{"name": "杭州示例有限公司"}, v.Fields); diff != "" {
+	wantFields := map[string]any{"name": "杭州示例有限公司", "scope": []any{"信息技术咨询"}, "address": map[string]any{"city": "杭州市"}}
+	if diff := cmp.Diff(wantFields, v.Fields); diff != "" {
 		t.Errorf("fields (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(map[string]any{"id": "91330000MA2B00000Y"}, v.Holder); diff != "" {
@@ -277,8 +315,8 @@ func TestWeVerifyNPMCredential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all.Disclosed) != 6 {
-		t.Errorf("disclosed %v, want 6", all.Disclosed)
+	if len(all.Disclosed) != 12 {
+		t.Errorf("disclosed %v, want 12", all.Disclosed)
 	}
 	for name, o := range map[string]sdjwt.VerifyOptions{
 		"wrong nonce":    {Key: staticKey(key), KeyBinding: true, Nonce: "other", Audience: opts.Audience},
