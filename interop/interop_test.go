@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jwk"
+	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/sdjwt"
 	"github.com/zhengzhao-project/zhengzhao/statuslist"
 )
@@ -80,6 +81,11 @@ type verifyVCAnswer struct {
 	Claims   map[string]any `json:"claims"`
 	KB       map[string]any `json:"kb"`
 	Status   *int           `json:"status"`
+	// FetchedVct and TypeMetadata: the vct the library asked for and the
+	// Type Metadata as its schema parsed and resolved it
+	// (mergedTypeMetadata, typeMetadataChain, vctValues).
+	FetchedVct   string         `json:"fetchedVct"`
+	TypeMetadata map[string]any `json:"typeMetadata"`
 }
 
 // TestNPMVerifiesOurCredential: @sd-jwt/sd-jwt-vc verifies a Zhengzhao
@@ -175,8 +181,18 @@ func TestNPMVerifiesOurCredential(t *testing.T) {
 	for _, tok := range tokens {
 		batch = append(batch, [2]any{"verify-vc", request(tok, "nonce-1")})
 	}
+	// Our Type Metadata for the license's vct, loaded and schema-checked by
+	// the library during verification; a broken one must be refused.
+	lt := &zhengzhao.LicenseType{Code: "business-license", Name: "营业执照", Fields: []zhengzhao.FieldSpec{
+		{Key: "name", Label: "名称", Required: true}, {Key: "credit_code", Label: "统一社会信用代码", Required: true}, {Key: "capital", Label: "注册资本"},
+	}}
+	meta := sdjwt.TypeMetadataOf(lt, "https://zz.example/types/business-license", sdjwt.English{Name: "Business licence", Fields: map[string]string{"name": "Name"}})
+	withMeta := request(tokens[0], "nonce-1")
+	withMeta["typeMetadata"] = meta
+	brokenMeta := request(tokens[0], "nonce-1")
+	brokenMeta["typeMetadata"] = map[string]any{"vct": meta.VCT, "claims": []any{map[string]any{"path": "name"}}}
 	batch = append(batch, [2]any{"verify-vc", request(tokens[0], "nonce-2")}, [2]any{"verify-vc", request(forgedToken, "nonce-1")},
-		[2]any{"verify-vc", request(genericToken, "nonce-1")})
+		[2]any{"verify-vc", request(genericToken, "nonce-1")}, [2]any{"verify-vc", withMeta}, [2]any{"verify-vc", brokenMeta})
 	var answers []verifyVCAnswer
 	call(t, "batch", batch, &answers)
 
@@ -225,6 +241,16 @@ func TestNPMVerifiesOurCredential(t *testing.T) {
 		if diff := cmp.Diff([]any{"信息技术咨询", "数据处理"}, g.Claims["scope"]); diff != "" {
 			t.Errorf("npm scope (-want +got):\n%s", diff)
 		}
+	}
+	if m := answers[6]; !m.Verified {
+		t.Errorf("npm refused our Type Metadata: %s", m.Error)
+	} else if merged, _ := m.TypeMetadata["mergedTypeMetadata"].(map[string]any); m.FetchedVct != meta.VCT || merged["vct"] != meta.VCT {
+		t.Errorf("npm fetched %q and resolved %v", m.FetchedVct, m.TypeMetadata)
+	} else if claims, _ := merged["claims"].([]any); len(claims) != len(meta.Claims) {
+		t.Errorf("npm parsed %d claims, we wrote %d", len(claims), len(meta.Claims))
+	}
+	if answers[7].Verified {
+		t.Error("npm accepted Type Metadata whose claim path is not an array")
 	}
 	switch bad := answers[4]; {
 	case !bad.Verified:

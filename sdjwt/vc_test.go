@@ -182,3 +182,34 @@ func TestCredentialFromLicense(t *testing.T) {
 		t.Errorf("holder after verification (-want +got):\n%s", diff)
 	}
 }
+
+func TestTypeMetadataOf(t *testing.T) {
+	lt := &zhengzhao.LicenseType{Code: "11100000000013338W001", Name: "营业执照", Fields: []zhengzhao.FieldSpec{
+		{Key: "name", Label: "名称", Required: true}, {Key: "capital", Label: "注册资本"},
+	}}
+	m := TypeMetadataOf(lt, "https://zz.example/types/11100000000013338W001", English{Name: "Business licence", Fields: map[string]string{"name": "Name"}})
+	if m.VCT != "https://zz.example/types/11100000000013338W001" || len(m.Display) != 2 || m.Display[1].Name != "Business licence" {
+		t.Errorf("type display %+v", m.Display)
+	}
+	byPath := map[string]ClaimMetadata{}
+	for _, c := range m.Claims {
+		byPath[joinPath(func() []any {
+			var p []any
+			for _, s := range c.Path {
+				p = append(p, s)
+			}
+			return p
+		}())] = c
+	}
+	for path, want := range map[string]string{"license_id": "never", "valid_until": "never", "name": "always", "capital": "always", "holder.id": "always"} {
+		if byPath[path].SD != want {
+			t.Errorf("%s: sd %q, want %q", path, byPath[path].SD, want)
+		}
+	}
+	if !byPath["name"].Mandatory || byPath["capital"].Mandatory {
+		t.Error("mandatory does not follow the template's required")
+	}
+	if len(byPath["capital"].Display) != 1 || len(byPath["name"].Display) != 2 {
+		t.Error("English label only where given")
+	}
+}

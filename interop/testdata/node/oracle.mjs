@@ -24,20 +24,26 @@ const kbVerifier = async (data, sig, payload) => {
 
 const commands = {
   // Verify a Zhengzhao SD-JWT VC presentation with key binding, reading its
-  // status from the given status list token (verified with the same key).
-  async 'verify-vc'({ token, issuerJwk, statusListJwt, nonce, aud, now }) {
+  // status from the given status list token (verified with the same key)
+  // and, when typeMetadata is given, loading it as the vct's Type Metadata
+  // (which the library validates against its schema).
+  async 'verify-vc'({ token, issuerJwk, statusListJwt, nonce, aud, now, typeMetadata }) {
     let status;
+    let fetchedVct;
     const vc = new SDJwtVcInstance({
       hasher: digest,
       verifier: await ES256.getVerifier(issuerJwk),
       kbVerifier,
       statusListFetcher: async () => statusListJwt,
       statusValidator: async (s) => { status = s; },
+      loadTypeMetadataFormat: typeMetadata !== undefined,
+      vctFetcher: async (uri) => { fetchedVct = uri; return typeMetadata; },
     });
     try {
       const r = await vc.verify(token, { keyBindingNonce: nonce, currentDate: now });
       if (r.kb.payload.aud !== aud) throw new Error('kb aud ' + r.kb.payload.aud);
-      return { verified: true, header: r.header, claims: r.payload, kb: r.kb.payload, status };
+      return { verified: true, header: r.header, claims: r.payload, kb: r.kb.payload, status,
+        fetchedVct, typeMetadata: r.typeMetadata };
     } catch (e) {
       return { verified: false, error: String(e.message || e) };
     }
