@@ -115,3 +115,64 @@ func BenchmarkVCVerify(b *testing.B) {
 		}
 	}
 }
+
+// The paired benchmarks time the baseline and the subject alternately in
+// the same loop and report their ratio, which holds up on a shared,
+// noisy machine where separate benchmarks run minutes apart under
+// different load.
+
+func BenchmarkPairedVCIssueVsES256Sign(b *testing.B) {
+	k := newKeys(b)
+	c := testCredential(k)
+	is := &Issuer{Alg: jwa.ES256(), Key: k.issuer}
+	h := sha256.Sum256(benchPayload)
+	var base, subj time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := ecdsa.SignASN1(rand.Reader, k.issuer, h[:]); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := IssueCredential(is, c); err != nil {
+			b.Fatal(err)
+		}
+		base, subj = base+t1.Sub(t0), subj+time.Since(t1)
+	}
+	reportPair(b, base, subj, "sign", "issue")
+}
+
+func BenchmarkPairedVCVerifyVsES256Verify(b *testing.B) {
+	k := newKeys(b)
+	tok, err := IssueCredential(&Issuer{Alg: jwa.ES256(), Key: k.issuer}, testCredential(k))
+	if err != nil {
+		b.Fatal(err)
+	}
+	bound, err := tok.Bind(Binding{Alg: jwa.ES256(), Key: k.holder, Audience: "https://v.example", Nonce: "n", IssuedAt: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := bound.String()
+	opts := VerifyOptions{Key: k.issuerKey, Now: func() time.Time { return now }, KeyBinding: true, Nonce: "n", Audience: "https://v.example"}
+	h := sha256.Sum256(benchPayload)
+	sig, _ := ecdsa.SignASN1(rand.Reader, k.issuer, h[:])
+	var base, subj time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if !ecdsa.VerifyASN1(&k.issuer.PublicKey, h[:], sig) {
+			b.Fatal("bad signature")
+		}
+		t1 := time.Now()
+		if _, err := VerifyCredential(context.Background(), s, opts); err != nil {
+			b.Fatal(err)
+		}
+		base, subj = base+t1.Sub(t0), subj+time.Since(t1)
+	}
+	reportPair(b, base, subj, "verify", "vc-verify")
+}
+
+func reportPair(b *testing.B, base, subj time.Duration, baseName, subjName string) {
+	n := float64(b.N)
+	b.ReportMetric(float64(base.Nanoseconds())/n, baseName+"-ns/op")
+	b.ReportMetric(float64(subj.Nanoseconds())/n, subjName+"-ns/op")
+	b.ReportMetric(float64(subj)/float64(base), subjName+"/"+baseName)
+}

@@ -1,10 +1,10 @@
 package sdjwt
 
 import (
-	"github.com/zhengzhao-project/zhengzhao"
-
 	"strconv"
 	"strings"
+
+	"github.com/zhengzhao-project/zhengzhao"
 )
 
 // MaxLen is the longest serialized SD-JWT that Parse accepts (1 MiB): a
