@@ -54,13 +54,16 @@ func newDisclosure(salt, name string, element bool, value any) (*Disclosure, err
 		return nil, fmt.Errorf("encode disclosure: %w", err)
 	}
 	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	// Keep Value in its decoded form (numbers as json.Number), as a parsed
-	// disclosure would have it.
-	d, err := ParseDisclosure(base64.RawURLEncoding.EncodeToString(b))
-	if err != nil {
-		return nil, err
+	encoded := base64.RawURLEncoding.EncodeToString(b)
+	switch value.(type) {
+	case string, bool, nil, json.Number:
+		return &Disclosure{Salt: salt, Name: name, Element: element, Value: value, Encoded: encoded}, nil
 	}
-	return d, nil
+	// Anything else (objects, arrays, Go numbers, structs) is kept in its
+	// decoded form (numbers as json.Number, "_sd" as []any), as a parsed
+	// disclosure has it, so that the processor reads issued and received
+	// tokens alike.
+	return ParseDisclosure(encoded)
 }
 
 // ParseDisclosure decodes one base64url disclosure. It accepts only the
