@@ -31,7 +31,7 @@ func New(n, bits int) (*List, error) { return newList(n, bits, lsbFirst) }
 func (l *List) EncodeToken() (string, error) { return l.EncodeTokenLevel(zlib.BestCompression) }
 
 // EncodeTokenLevel is EncodeToken at a compress/flate level. On a sparse
-// million-entry list the best level costs about 60 times the CPU of the
+// million-entry list the best level costs about 20 times the CPU of the
 // default for a string 16% smaller (docs/performance.md); an issuer that
 // rebuilds large lists often may prefer zlib.DefaultCompression.
 func (l *List) EncodeTokenLevel(level int) (string, error) {
