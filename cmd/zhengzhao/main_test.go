@@ -23,7 +23,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
 )
 
-const testAdminToken = "test-admin-token"
+const testAdminToken = "test-admin-token-0123456789abcdef" // 32+ characters (checkAdminToken)
 
 // MustRunMain starts a real server on a temporary data directory and a
 // free loopback port.
