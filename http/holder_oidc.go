@@ -167,7 +167,7 @@ func (s *Server) handleOIDCCallback(w nethttp.ResponseWriter, r *nethttp.Request
 	// Every refusal below counts as a failed sign-in of this address.
 	failed := func(err error) { s.limits.failed(addr, "", now); s.pageError(w, r, err) }
 	c, err := r.Cookie(oidcCookie)
-	s.clearCookie(w, r, oidcCookie)
+	s.clearCookie(w, r, oidcCookie, "/wallet/")
 	parts := []string{}
 	if err == nil {
 		parts = strings.Split(c.Value, ".")

@@ -110,7 +110,7 @@ func (s *Server) handleLogout(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		_ = s.holders.DeleteHolderSession(r.Context(), c.Value)
 	}
-	s.clearCookie(w, r, sessionCookie)
+	s.clearCookie(w, r, sessionCookie, "/")
 	nethttp.Redirect(w, r, "/wallet/login", nethttp.StatusSeeOther)
 }
 

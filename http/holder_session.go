@@ -57,8 +57,10 @@ func (s *Server) setSessionCookie(w nethttp.ResponseWriter, r *nethttp.Request, 
 	})
 }
 
-func (s *Server) clearCookie(w nethttp.ResponseWriter, r *nethttp.Request, name string) {
-	nethttp.SetCookie(w, &nethttp.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteLaxMode})
+// clearCookie deletes the cookie name set on path (a browser deletes only
+// a cookie of the same path).
+func (s *Server) clearCookie(w nethttp.ResponseWriter, r *nethttp.Request, name, path string) {
+	nethttp.SetCookie(w, &nethttp.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteLaxMode})
 }
 
 // systemContext returns ctx acting as the library itself, for the sign-in

@@ -148,3 +148,21 @@ func TestForwardedProtoTrustedOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCCookieCleared checks that the callback deletes the sign-in
+// cookie on the path it was set on (/wallet/), and Secure with
+// SecureCookies; a deletion on / left it in the browser.
+func TestOIDCCookieCleared(t *testing.T) {
+	var checks int
+	s := limitsServer(t, &checks)
+	rec := s.from("203.0.113.7", httptest.NewRequest("GET", "/wallet/callback?code=x&state=y", nil))
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "zz_oidc" {
+			if c.Path != "/wallet/" || c.MaxAge >= 0 {
+				t.Errorf("zz_oidc deleted with path %q max-age %d, want /wallet/ and < 0", c.Path, c.MaxAge)
+			}
+			return
+		}
+	}
+	t.Error("the callback did not delete zz_oidc")
+}
