@@ -26,6 +26,7 @@ var errorStatus = map[string]int{
 	zhengzhao.EINTERNAL:        nethttp.StatusInternalServerError,
 	zhengzhao.EUNAVAILABLE:     nethttp.StatusServiceUnavailable,
 	codeMethodNotAllowed:       nethttp.StatusMethodNotAllowed,
+	codeTooManyRequests:        nethttp.StatusTooManyRequests,
 }
 
 // Problem is an RFC 9457 problem document with Zhengzhao's extension

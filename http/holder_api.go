@@ -89,7 +89,10 @@ func (s *Server) handleVerifyPresentation(w nethttp.ResponseWriter, r *nethttp.R
 		s.error(w, r, invalidBody("token", "required"))
 		return
 	}
-	res, err := s.holders.VerifyPresentation(r.Context(), req.Token)
+	res, limited, err := s.checkPresentation(w, r, req.Token, false)
+	if limited {
+		return
+	}
 	if err != nil {
 		s.error(w, r, err)
 		return

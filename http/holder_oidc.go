@@ -144,7 +144,7 @@ func (s *Server) handleOIDCLogin(w nethttp.ResponseWriter, r *nethttp.Request) {
 	}
 	state, nonce, verifier := randomToken(), randomToken(), oauth2.GenerateVerifier()
 	nethttp.SetCookie(w, &nethttp.Cookie{Name: oidcCookie, Value: state + "." + nonce + "." + verifier, Path: "/wallet/",
-		MaxAge: 600, HttpOnly: true, Secure: r.TLS != nil || s.holderCfg.SecureCookies, SameSite: nethttp.SameSiteLaxMode})
+		MaxAge: 600, HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteLaxMode})
 	nethttp.Redirect(w, r, oc.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(verifier)), nethttp.StatusFound)
 }
 
@@ -159,19 +159,26 @@ func (s *Server) handleOIDCCallback(w nethttp.ResponseWriter, r *nethttp.Request
 		s.pageError(w, r, zhengzhao.Errorf(zhengzhao.ENOTFOUND, "sign-in through an identity provider is not configured"))
 		return
 	}
+	addr, now := s.limits.clientAddr(r), time.Now()
+	if ok, wait := s.limits.admit(addr, "", now); !ok {
+		s.tooMany(w, r, wait, true)
+		return
+	}
+	// Every refusal below counts as a failed sign-in of this address.
+	failed := func(err error) { s.limits.failed(addr, "", now); s.pageError(w, r, err) }
 	c, err := r.Cookie(oidcCookie)
-	clearCookie(w, oidcCookie)
+	s.clearCookie(w, r, oidcCookie, "/wallet/")
 	parts := []string{}
 	if err == nil {
 		parts = strings.Split(c.Value, ".")
 	}
 	q := r.URL.Query()
 	if len(parts) != 3 || q.Get("state") == "" || q.Get("state") != parts[0] {
-		s.pageError(w, r, errSignIn)
+		failed(errSignIn)
 		return
 	}
 	if e := q.Get("error"); e != "" {
-		s.pageError(w, r, &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: "the identity provider refused the sign-in: " + e})
+		failed(&zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: "the identity provider refused the sign-in: " + e})
 		return
 	}
 	oc, verifier, err := s.oidc.setup(r.Context())
@@ -182,7 +189,7 @@ func (s *Server) handleOIDCCallback(w nethttp.ResponseWriter, r *nethttp.Request
 	ctx := s.oidc.context(r.Context())
 	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(parts[2]))
 	if err != nil {
-		s.pageError(w, r, &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
+		failed(&zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
 		return
 	}
 	raw, _ := tok.Extra("id_token").(string)
@@ -191,12 +198,12 @@ func (s *Server) handleOIDCCallback(w nethttp.ResponseWriter, r *nethttp.Request
 		err = errors.New("nonce mismatch")
 	}
 	if err != nil {
-		s.pageError(w, r, &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
+		failed(&zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
 		return
 	}
 	var claims map[string]any
 	if err := idt.Claims(&claims); err != nil {
-		s.pageError(w, r, &zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
+		failed(&zhengzhao.Error{Code: zhengzhao.EUNAUTHENTICATED, Message: errSignIn.Message, Err: err})
 		return
 	}
 	cfg := s.oidc.cfg
@@ -206,7 +213,7 @@ func (s *Server) handleOIDCCallback(w nethttp.ResponseWriter, r *nethttp.Request
 		h.IDType = cfg.DefaultIDType
 	}
 	if h.ID == "" {
-		s.pageError(w, r, zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "the identity provider did not say who you are (no %s claim)", cfg.IDClaim))
+		failed(zhengzhao.Errorf(zhengzhao.EUNAUTHENTICATED, "the identity provider did not say who you are (no %s claim)", cfg.IDClaim))
 		return
 	}
 	hs := &zhengzhao.HolderSession{Holder: h, Name: str(cfg.NameClaim), Method: zhengzhao.SignInOIDC}

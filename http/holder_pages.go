@@ -81,6 +81,11 @@ func (s *Server) handleDemoLogin(w nethttp.ResponseWriter, r *nethttp.Request) {
 		s.pageError(w, r, invalidBody("", "a form is required"))
 		return
 	}
+	addr, now := s.limits.clientAddr(r), time.Now()
+	if ok, wait := s.limits.admit(addr, "", now); !ok {
+		s.tooMany(w, r, wait, true)
+		return
+	}
 	hs, err := s.holders.DemoHolders(systemContext(r.Context()), 1000)
 	if err != nil {
 		s.pageError(w, r, err)
@@ -88,6 +93,7 @@ func (s *Server) handleDemoLogin(w nethttp.ResponseWriter, r *nethttp.Request) {
 	}
 	i := slices.IndexFunc(hs, func(h zhengzhao.Holder) bool { return h.IDType+":"+h.ID == r.PostForm.Get("holder") })
 	if i < 0 {
+		s.limits.failed(addr, "", now)
 		s.pageError(w, r, zhengzhao.Errorf(zhengzhao.EINVALID, "choose a demo holder from the list"))
 		return
 	}
@@ -104,7 +110,7 @@ func (s *Server) handleLogout(w nethttp.ResponseWriter, r *nethttp.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		_ = s.holders.DeleteHolderSession(r.Context(), c.Value)
 	}
-	clearCookie(w, sessionCookie)
+	s.clearCookie(w, r, sessionCookie, "/")
 	nethttp.Redirect(w, r, "/wallet/login", nethttp.StatusSeeOther)
 }
 
@@ -379,7 +385,10 @@ func (s *Server) handleRevokeProxyForm(w nethttp.ResponseWriter, r *nethttp.Requ
 // The verdict is unmistakable: a large green "valid" or a red "invalid"
 // with the reasons.
 func (s *Server) handleVerifierPage(w nethttp.ResponseWriter, r *nethttp.Request) {
-	res, err := s.holders.VerifyPresentation(r.Context(), r.PathValue("token"))
+	res, limited, err := s.checkPresentation(w, r, r.PathValue("token"), true)
+	if limited {
+		return
+	}
 	if err != nil {
 		s.pageError(w, r, err)
 		return

@@ -53,12 +53,14 @@ func (s *Server) sessionActor(r *nethttp.Request) *nethttp.Request {
 func (s *Server) setSessionCookie(w nethttp.ResponseWriter, r *nethttp.Request, secret string, ttl time.Duration) {
 	nethttp.SetCookie(w, &nethttp.Cookie{
 		Name: sessionCookie, Value: secret, Path: "/", MaxAge: int(ttl.Seconds()),
-		HttpOnly: true, Secure: r.TLS != nil || s.holderCfg.SecureCookies, SameSite: nethttp.SameSiteLaxMode,
+		HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteLaxMode,
 	})
 }
 
-func clearCookie(w nethttp.ResponseWriter, name string) {
-	nethttp.SetCookie(w, &nethttp.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: nethttp.SameSiteLaxMode})
+// clearCookie deletes the cookie name set on path (a browser deletes only
+// a cookie of the same path).
+func (s *Server) clearCookie(w nethttp.ResponseWriter, r *nethttp.Request, name, path string) {
+	nethttp.SetCookie(w, &nethttp.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteLaxMode})
 }
 
 // systemContext returns ctx acting as the library itself, for the sign-in

@@ -75,7 +75,7 @@ func licensePath(id string) string { return "/v1/licenses/" + url.PathEscape(id)
 func (s *Server) handleGetLicense(w nethttp.ResponseWriter, r *nethttp.Request) {
 	l, err := s.licenses.FindLicenseByID(r.Context(), r.PathValue("id"))
 	if err != nil {
-		s.error(w, r, err)
+		s.error(w, r, hideOthers(err, r.PathValue("id")))
 		return
 	}
 	s.render(w, r, nethttp.StatusOK, l)

@@ -182,7 +182,8 @@ func TestGetLicense(t *testing.T) {
 			mustActor(t, ctx, zhengzhao.ActorUnit, userUnit.Code)
 			return nil, zhengzhao.Errorf(zhengzhao.EFORBIDDEN, "not your license")
 		}
-		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/licenses/" + licenseID(1), token: userToken}), http.StatusForbidden, zhengzhao.EFORBIDDEN)
+		// Answered like a made-up ID, so that it does not reveal the license exists.
+		mustProblem(t, s.Do(t, request{method: "GET", path: "/v1/licenses/" + licenseID(1), token: userToken}), http.StatusNotFound, zhengzhao.ENOTFOUND)
 	})
 	t.Run("fail/anonymous", func(t *testing.T) {
 		s := MustOpenServer(t)

@@ -16,8 +16,9 @@ import (
 // requestInfo travels in a request's context from the outermost middleware
 // inwards; inner layers fill in what the request log reports.
 type requestInfo struct {
-	id    string
-	actor string
+	id     string
+	actor  string
+	secure bool // cookies get Secure (transport.go)
 }
 
 type requestInfoKey struct{}

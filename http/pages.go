@@ -83,7 +83,7 @@ var pageFuncs = template.FuncMap{
 // cookie, then Accept-Language; Chinese by default.
 func pageLang(w nethttp.ResponseWriter, r *nethttp.Request) string {
 	if l := r.URL.Query().Get("lang"); l == LangZH || l == LangEN {
-		nethttp.SetCookie(w, &nethttp.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: nethttp.SameSiteLaxMode})
+		nethttp.SetCookie(w, &nethttp.Cookie{Name: "lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: secureRequest(r), SameSite: nethttp.SameSiteLaxMode})
 		return l
 	}
 	if c, err := r.Cookie("lang"); err == nil && (c.Value == LangZH || c.Value == LangEN) {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	nethttp "net/http"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Version is the build version reported by /healthz and /readyz.
 	Version string
+	// RateLimits are the limits of the authentication paths
+	// (ratelimit.go); the zero value takes the defaults.
+	RateLimits RateLimits
+	// TrustedProxies are the addresses of reverse proxies (a TLCP or TLS
+	// gateway) whose X-Forwarded-For and X-Forwarded-Proto headers are
+	// believed; from any other address they are ignored.
+	TrustedProxies []netip.Prefix
+	// SecureCookies marks every cookie Secure even when the server itself
+	// serves plain HTTP (behind a TLS-terminating proxy).
+	SecureCookies bool
 	// Font is the TrueType font with CJK glyphs that printable copies and
 	// PDF reports embed (subset); nil means the font built into the binary
 	// (font.Subset).
@@ -82,6 +93,9 @@ type Server struct {
 	ready     func(ctx context.Context) error
 	logger    *slog.Logger
 	version   string
+
+	limits        *authLimits // sign-in hardening (ratelimit.go)
+	secureCookies bool        // every cookie Secure (transport.go)
 
 	font          []byte        // the CJK TrueType font of PDF documents
 	adminSessions adminSessions // the supervision pages' sign-in (supervision_pages.go)
@@ -127,6 +141,8 @@ func NewServer(c Config) *Server {
 	if s.version == "" {
 		s.version = "dev"
 	}
+	s.limits = newAuthLimits(c.RateLimits, c.TrustedProxies)
+	s.secureCookies = c.SecureCookies || c.Holder.SecureCookies
 	s.oidc = newOIDCClient(c.Holder.OIDC, c.Holder.BaseURL)
 	s.handler = s.buildHandler()
 	s.server = &nethttp.Server{
@@ -259,6 +275,7 @@ func (s *Server) buildHandler() nethttp.Handler {
 	h = s.limitBody(h)
 	h = s.recoverPanic(h)
 	h = s.logRequests(h)
+	h = s.transport(h)
 	h = s.requestID(h)
 	return h
 }
@@ -347,11 +364,21 @@ func (s *Server) authenticate(next nethttp.Handler) nethttp.Handler {
 			next.ServeHTTP(w, s.sessionActor(r)) // a holder's session cookie, if any
 			return
 		}
+		addr, cred := s.limits.clientAddr(r), s.limits.bearerCredential(bearerToken(header))
+		now := time.Now()
+		if ok, wait := s.limits.admit(addr, cred, now); !ok {
+			s.tooMany(w, r, wait, false)
+			return
+		}
 		actor, err := s.actor(r.Context(), header)
 		if err != nil {
+			if zhengzhao.ErrorCode(err) == zhengzhao.EUNAUTHENTICATED {
+				s.limits.failed(addr, cred, now)
+			}
 			s.error(w, r, err)
 			return
 		}
+		s.limits.succeeded(addr, cred, now)
 		if info := infoFromContext(r.Context()); info != nil {
 			info.actor = actor.ID()
 		}

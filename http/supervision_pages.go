@@ -96,14 +96,21 @@ func (s *Server) handleSupervisionLogin(w nethttp.ResponseWriter, r *nethttp.Req
 		s.pageError(w, r, zhengzhao.Errorf(zhengzhao.EINVALID, "cannot read the form"))
 		return
 	}
+	addr, cred, now := s.limits.clientAddr(r), s.limits.credential("admin", ""), time.Now()
+	if ok, wait := s.limits.admit(addr, cred, now); !ok {
+		s.tooMany(w, r, wait, true)
+		return
+	}
 	h := sha256.Sum256([]byte(r.PostForm.Get("token")))
 	if !s.hasAdmin || subtle.ConstantTimeCompare(h[:], s.adminHash[:]) != 1 {
+		s.limits.failed(addr, cred, now)
 		s.logger.WarnContext(r.Context(), "supervision sign-in refused")
 		s.page(w, r, nethttp.StatusUnauthorized, "supervision_login", adminLoginPage{Failed: true})
 		return
 	}
 	nethttp.SetCookie(w, &nethttp.Cookie{Name: adminCookie, Value: s.adminSessions.create(time.Now()), Path: "/supervision",
-		MaxAge: int(adminSessionTTL.Seconds()), HttpOnly: true, Secure: r.TLS != nil, SameSite: nethttp.SameSiteStrictMode})
+		MaxAge: int(adminSessionTTL.Seconds()), HttpOnly: true, Secure: s.secure(r), SameSite: nethttp.SameSiteStrictMode})
+	s.limits.succeeded(addr, cred, now)
 	nethttp.Redirect(w, r, "/supervision", nethttp.StatusSeeOther)
 }
 
@@ -113,7 +120,7 @@ func (s *Server) handleSupervisionLogout(w nethttp.ResponseWriter, r *nethttp.Re
 		s.adminSessions.delete(c.Value)
 	}
 	nethttp.SetCookie(w, &nethttp.Cookie{Name: adminCookie, Value: "", Path: "/supervision", MaxAge: -1, HttpOnly: true,
-		Secure: r.TLS != nil, SameSite: nethttp.SameSiteStrictMode})
+		Secure: s.secure(r), SameSite: nethttp.SameSiteStrictMode})
 	nethttp.Redirect(w, r, "/supervision/login", nethttp.StatusSeeOther)
 }
 

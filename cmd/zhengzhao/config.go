@@ -38,6 +38,8 @@ type Config struct {
 	LogFormat string
 	// Holder configures the holder area (holder.go).
 	Holder HolderConfig
+	// Transport is TLS and trusted proxies (transport.go).
+	Transport TransportConfig
 	// CalendarFile names a file of working-day corrections (see
 	// calendar.ParseOverrides); empty means the official data only.
 	CalendarFile string

@@ -50,7 +50,7 @@ func addHolderFlags(f *pflag.FlagSet, c *HolderConfig) {
 	f.StringVar(&c.OIDCNameClaim, "oidc-name-claim", envOr("ZHENGZHAO_OIDC_NAME_CLAIM", "name"), "ID token claim with the holder's name")
 	f.StringVar(&c.WebhookURL, "notify-webhook", envOr("ZHENGZHAO_NOTIFY_WEBHOOK", ""), "URL that receives a POST for every delivery (env ZHENGZHAO_NOTIFY_WEBHOOK)")
 	f.StringVar(&c.WebhookSecret, "notify-webhook-secret", envOr("ZHENGZHAO_NOTIFY_WEBHOOK_SECRET", ""), "HMAC-SHA256 key of the webhook signature (env ZHENGZHAO_NOTIFY_WEBHOOK_SECRET)")
-	f.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark cookies Secure (behind a TLS-terminating proxy)")
+	f.BoolVar(&c.SecureCookies, "secure-cookies", false, "mark every cookie Secure, the admin session too (behind a TLS- or TLCP-terminating proxy)")
 }
 
 // holderOptions returns the library's holder options from the

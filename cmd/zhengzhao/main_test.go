@@ -23,7 +23,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
 )
 
-const testAdminToken = "test-admin-token"
+const testAdminToken = "test-admin-token-0123456789abcdef" // 32+ characters (checkAdminToken)
 
 // MustRunMain starts a real server on a temporary data directory and a
 // free loopback port.
@@ -319,7 +319,7 @@ func testBadInput(t *testing.T, db string) {
 		{"oversized body", issuer, "POST", "/v1/licenses", `{"number":"` + huge + `"}`, 413, ""},
 		{"missing token", client{t, m.URL, ""}, "POST", "/v1/licenses", issueBody(), 401, ""},
 		{"wrong token", client{t, m.URL, "zzk_nope"}, "POST", "/v1/licenses", issueBody(), 401, ""},
-		{"other issuer reads", other, "GET", "/v1/licenses/" + id, nil, 403, ""},
+		{"other issuer reads", other, "GET", "/v1/licenses/" + id, nil, 404, ""}, // like a made-up ID (TestOtherIssuersLicenseIs404)
 		{"other issuer revokes", other, "POST", "/v1/licenses/" + id + "/revoke", map[string]any{"reason": "x"}, 403, ""},
 		{"other issuer updates", other, "PUT", "/v1/licenses/" + id, with(func(b map[string]any) { delete(b, "type") }), 403, ""},
 		{"other issuer issues the type", other, "POST", "/v1/licenses", issueBody(), 403, ""},

@@ -73,7 +73,18 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	// Listen first: a port in use stops the server before it creates a
 	// data directory, a CA or demo data.
-	ln, err := net.Listen("tcp", c.Addr)
+	tlsFiles, err := c.Transport.tlsFiles()
+	if err != nil {
+		return err
+	}
+	proxies, err := c.Transport.trustedProxies()
+	if err != nil {
+		return err
+	}
+	ln, err := zzhttp.Listen(c.Addr, tlsFiles)
+	if err != nil && tlsFiles != nil && !isAddrInUse(err) {
+		return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another zhengzhao serve running? stop it, or choose another --addr)", c.Addr, err)
 	}
@@ -97,6 +108,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.URL = "http://" + displayAddr(ln.Addr())
+	if tlsFiles != nil {
+		m.URL = "https://" + displayAddr(ln.Addr())
+	}
 	lib, err := openLibrary(c, store, m.Logger, holderOptions(c, m.URL))
 	if err != nil {
 		return err
@@ -114,13 +128,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
 		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use,
-		Holder:     m.holderConfig(m.URL),
-		AdminToken: m.AdminToken,
-		BodyLimit:  c.BodyLimit,
-		Ready:      readiness(store),
-		Logger:     m.Logger,
-		Version:    version,
-		Font:       pdfFont,
+		Holder:         m.holderConfig(m.URL),
+		AdminToken:     m.AdminToken,
+		BodyLimit:      c.BodyLimit,
+		TrustedProxies: proxies,
+		Ready:          readiness(store),
+		Logger:         m.Logger,
+		Version:        version,
+		Font:           pdfFont,
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -259,12 +274,13 @@ func openLibrary(c Config, store zhengzhao.Store, log *slog.Logger, holder libra
 // directory, creating it (mode 0600) on first start.
 func adminToken(c Config) (string, error) {
 	if t := os.Getenv("ZHENGZHAO_ADMIN_TOKEN"); t != "" {
-		return t, nil
+		return t, checkAdminToken(t, "ZHENGZHAO_ADMIN_TOKEN")
 	}
 	path := c.path("admin.token")
 	b, err := os.ReadFile(path)
 	if err == nil {
-		return strings.TrimSpace(string(b)), nil
+		t := strings.TrimSpace(string(b))
+		return t, checkAdminToken(t, path)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("admin token: %w", err)
@@ -401,6 +417,7 @@ func newServeCommand() *cobra.Command {
 	addFontFlags(f, &m.Config)
 	f.StringVar(&m.Config.CalendarFile, "calendar", envOr("ZHENGZHAO_CALENDAR", ""), "file of working-day corrections, e.g. next year's holidays (env ZHENGZHAO_CALENDAR)")
 	addHolderFlags(f, &m.Config.Holder)
+	addTransportFlags(f, &m.Config.Transport)
 	addRecoveryFlags(f, &m.Config.Recovery)
 	return cmd
 }
