@@ -57,6 +57,11 @@ type Config struct {
 	// ReportFont is a TrueType font with CJK glyphs for PDF reports
 	// (report.DefaultFont); empty disables PDF reports.
 	ReportFont string
+	// Instrument, when set, wraps the whole handler: metrics and tracing
+	// (observe.go).
+	Instrument Instrument
+	// Metrics, when set, serves GET /metrics to the administrator.
+	Metrics nethttp.Handler
 }
 
 // Server is the HTTP server of the API.
@@ -84,6 +89,9 @@ type Server struct {
 	reportFont    string
 	adminSessions adminSessions // the supervision pages' sign-in (supervision_pages.go)
 
+	instrumentFn Instrument      // observe.go
+	metrics      nethttp.Handler // observe.go
+
 	handler  nethttp.Handler
 	server   *nethttp.Server
 	stopping atomic.Bool
@@ -108,6 +116,9 @@ func NewServer(c Config) *Server {
 		logger:      c.Logger,
 		version:     c.Version,
 		reportFont:  c.ReportFont,
+
+		instrumentFn: c.Instrument,
+		metrics:      c.Metrics,
 	}
 	if c.AdminToken != "" {
 		s.adminHash = sha256.Sum256([]byte(c.AdminToken))
@@ -196,6 +207,7 @@ func (s *Server) routes() []route {
 	r = append(r, s.useRoutes()...)
 	r = append(r, s.usePageRoutes()...)
 	r = append(r, s.pageRoutes()...)
+	r = append(r, s.metricsRoutes()...)
 	return r
 }
 
@@ -255,7 +267,7 @@ func (s *Server) buildHandler() nethttp.Handler {
 	h = s.recoverPanic(h)
 	h = s.logRequests(h)
 	h = s.requestID(h)
-	return h
+	return s.instrument(h, mux)
 }
 
 // endpoint wraps a route's handler with the checks the route table

@@ -104,6 +104,7 @@ type options struct {
 	log      *slog.Logger
 	schema   string
 	maxBatch int
+	tracer   pgx.QueryTracer // WithTracer (metrics.go)
 }
 
 // WithNow sets the clock the store takes transaction times from
@@ -168,6 +169,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		// server restart.
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.schema}.Sanitize()
 	}
+	cfg.ConnConfig.Tracer = o.tracer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
