@@ -8,6 +8,7 @@ import (
 	nethttp "net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +76,10 @@ func testMetrics(t *testing.T, db string) {
 	}
 	issuer.do("GET", "/v1/licenses?holder_id="+secrets[0], nil).want(t, 200)
 
+	// What the backup scheduler reports (package metrics' API for it).
+	m.Metrics.Backup(true, time.Now())
+	m.Metrics.SetBackupInterval(time.Hour)
+
 	anon.do("GET", "/metrics", nil).want(t, 401)
 	issuer.do("GET", "/metrics", nil).want(t, 403)
 	res := admin.do("GET", "/metrics", nil).want(t, 200)
@@ -129,6 +134,39 @@ func testMetrics(t *testing.T, db string) {
 		t.Error("the metrics contain a raw request path")
 	}
 	promtoolCheckMetrics(t, body)
+	checkReferencedMetrics(t, fams, "../../deploy/prometheus/alerts.yml", "../../deploy/grafana/zhengzhao.json")
+}
+
+// metricName matches the metric names of the server's families in PromQL
+// text (recording-rule-free: every name is an exported one).
+var metricName = regexp.MustCompile(`\b(?:zhengzhao|go|process)_[a-z0-9_]+\b`)
+
+// checkReferencedMetrics fails for every metric the alert rules or the
+// dashboard name that the server does not export.
+func checkReferencedMetrics(t *testing.T, fams map[string]*dto.MetricFamily, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names := metricName.FindAllString(string(b), -1)
+		if len(names) == 0 {
+			t.Errorf("%s names no metric", f)
+		}
+		for _, n := range names {
+			if fams[n] != nil {
+				continue
+			}
+			base := n
+			for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+				base = strings.TrimSuffix(base, suffix)
+			}
+			if fam := fams[base]; fam == nil || fam.GetType() != dto.MetricType_HISTOGRAM {
+				t.Errorf("%s names %s, which the server does not export", f, n)
+			}
+		}
+	}
 }
 
 // TestMetricsAddr serves the metrics on their own listener: no token
