@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -34,7 +35,11 @@ type soakConfig struct {
 	Seed                          int // licenses issued before the load
 	MaxInFlight                   int
 	PID                           int // read RSS from /proc; 0: from the server's /metrics
-	Out                           io.Writer
+	// Baseline is how long to load a bare net/http handler in this process
+	// at the verify rate before the soak (0: skip): the machine's floor in
+	// the same run.
+	Baseline time.Duration
+	Out      io.Writer
 }
 
 func newSoakCommand() *cobra.Command {
@@ -76,6 +81,7 @@ the requests sent. Loopback servers only.`,
 	f.IntVar(&c.MaxInFlight, "max-in-flight", 512, "largest number of requests outstanding at once")
 	f.IntVar(&c.PID, "pid", 0, "server process ID to read its RSS from /proc (default: process_resident_memory_bytes from its /metrics)")
 	f.IntVar(&maxErrors, "max-errors", 0, "fail when more requests than this fail")
+	f.DurationVar(&c.Baseline, "baseline", 10*time.Second, "first load a bare net/http handler at the verify rate for this long, as the same-run floor (0: skip)")
 	return cmd
 }
 
@@ -144,6 +150,15 @@ func soak(ctx context.Context, c soakConfig) (*soakReport, error) {
 		{name: "list", method: "GET", route: "/v1/licenses", rate: c.List, do: s.list},
 		{name: "issue", method: "POST", route: "/v1/licenses", rate: c.Issue, do: s.issue},
 		{name: "use", method: "POST", route: "/v1/use/fetch", rate: c.Use, do: s.use},
+	}
+	var floor *opReport
+	if c.Baseline > 0 && c.Verify > 0 {
+		floor, err = baseline(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(c.Out, "baseline: bare net/http handler in this process, %.0f req/s for %s: p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, %d errors\n",
+			c.Verify, c.Baseline, ms(floor.P50), ms(floor.P99), ms(floor.P999), floor.Errors)
 	}
 	before, _ := s.serverCounts()
 	rep := &soakReport{}
@@ -235,7 +250,43 @@ report:
 			float64(first.KiB)/1024, float64(lastS.KiB)/1024, float64(lo)/1024, float64(hi)/1024, rssSlope(rep.RSS))
 	}
 	fmt.Fprintf(c.Out, "total: %d requests in %s, %d errors\n", sum(rep.Ops), elapsed.Round(time.Millisecond), rep.Errors)
+	if floor != nil && floor.P50 > 0 && floor.P99 > 0 {
+		v := rep.Ops[0]
+		fmt.Fprintf(c.Out, "verify / bare-handler floor: p50 %.1f×, p99 %.1f×; throughput %.1f%% of the offered rate\n",
+			float64(v.P50)/float64(floor.P50), float64(v.P99)/float64(floor.P99), 100*v.PerSecond/c.Verify)
+	}
 	return rep, nil
+}
+
+// baseline loads a bare handler answering a verify-sized JSON document at
+// the verify rate, with the same scheduler and client as the soak.
+func baseline(ctx context.Context, c soakConfig) (*opReport, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	answer := []byte(`{"valid":true,"status":"valid","checks":{"signature":true,"issuer_trusted":true,"in_validity_period":true,"current":true},"reasons":[],"under_objection":false,"verified_at":"2026-01-01T00:00:00Z"}`)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	s := &soakSetup{base: "http://" + ln.Addr().String()}
+	doc := bytes.Repeat([]byte("x"), 2048)
+	o := &soakOp{name: "floor", rate: c.Verify, do: func(int) error {
+		return s.call("", "POST", "/", json.RawMessage(`"`+string(doc)+`"`), 200, nil)
+	}}
+	bctx, cancel := context.WithTimeout(ctx, c.Baseline)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { schedule(bctx, time.Now(), o, make(chan struct{}, c.MaxInFlight), &wg) })
+	<-bctx.Done()
+	wg.Wait()
+	slices.Sort(o.latencies)
+	return &opReport{Name: "floor", Sent: len(o.latencies), Errors: o.errors,
+		P50: quantile(o.latencies, 0.5), P99: quantile(o.latencies, 0.99), P999: quantile(o.latencies, 0.999)}, nil
 }
 
 // schedule sends o's requests at its rate from start until ctx ends. A
@@ -283,12 +334,18 @@ func sum(ops []opReport) int {
 	return n
 }
 
-// rssSlope fits a line to the second half of the samples (after warm-up)
-// and returns its slope in MiB per minute.
-func rssSlope(s []rssSample) float64 {
-	s = s[len(s)/2:]
-	if len(s) < 2 {
-		return 0
+// rssSlope fits a line to the samples of the second half of the run
+// (after warm-up) and returns its slope in MiB per minute; NaN with fewer
+// than three.
+func rssSlope(all []rssSample) float64 {
+	var s []rssSample
+	for _, p := range all {
+		if p.At >= all[len(all)-1].At/2 {
+			s = append(s, p)
+		}
+	}
+	if len(s) < 3 {
+		return math.NaN()
 	}
 	var sx, sy, sxx, sxy float64
 	for _, p := range s {
@@ -298,7 +355,7 @@ func rssSlope(s []rssSample) float64 {
 	n := float64(len(s))
 	den := n*sxx - sx*sx
 	if den == 0 {
-		return 0
+		return math.NaN()
 	}
 	return (n*sxy - sx*sy) / den
 }

@@ -68,7 +68,7 @@ func TestSoak(t *testing.T) {
 	rep, err := soak(context.Background(), soakConfig{
 		URL: base, Admin: token, Duration: d, Every: d / 6,
 		Verify: 200, Get: 20, List: 10, Issue: 10, Use: 10, Seed: 50, MaxInFlight: 256,
-		PID: srv.Process.Pid, Out: &out,
+		PID: srv.Process.Pid, Baseline: 5 * time.Second, Out: &out,
 	})
 	t.Logf("\n%s", out.String())
 	if err != nil {
