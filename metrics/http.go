@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Unmatched is the route label of requests that match no route pattern
@@ -37,13 +39,33 @@ func (m *Metrics) Middleware(next nethttp.Handler, route func(*nethttp.Request) 
 			case status == 0:
 				status = nethttp.StatusOK // nothing written: net/http sends 200
 			}
-			code := statusClass(status)
-			m.requests.WithLabelValues(method, path, code).Inc()
-			m.duration.WithLabelValues(method, path, code).Observe(time.Since(start).Seconds())
+			s := m.series(method, path, statusClass(status))
+			s.count.Inc()
+			s.duration.Observe(time.Since(start).Seconds())
 		}()
 		next.ServeHTTP(sw, r)
 		completed = true
 	})
+}
+
+// requestSeries are the two series of one label set.
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+type seriesKey struct{ method, route, code string }
+
+// series returns the request series of a label set, cached: looking them
+// up in the vectors hashes the labels on every request.
+func (m *Metrics) series(method, route, code string) *requestSeries {
+	k := seriesKey{method, route, code}
+	if s, ok := m.reqSeries.Load(k); ok {
+		return s.(*requestSeries)
+	}
+	s := &requestSeries{m.requests.WithLabelValues(method, route, code), m.duration.WithLabelValues(method, route, code)}
+	actual, _ := m.reqSeries.LoadOrStore(k, s)
+	return actual.(*requestSeries)
 }
 
 // routePath drops the method from a pattern: the method is its own label.

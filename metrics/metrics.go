@@ -52,9 +52,10 @@ type Metrics struct {
 	log *slog.Logger
 	now func() time.Time
 
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	inFlight prometheus.Gauge
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	inFlight  prometheus.Gauge
+	reqSeries sync.Map // seriesKey → *requestSeries (http.go)
 
 	verifications *prometheus.CounterVec
 
