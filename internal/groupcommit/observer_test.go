@@ -16,15 +16,21 @@ func TestObserverSeesEveryBatch(t *testing.T) {
 	db := newFakeDB()
 	db.commitDelay = time.Millisecond
 	c := newCommitter(t, db, Options{MaxBatch: 8})
-	var (
-		mu      sync.Mutex
-		batches []Batch
-	)
-	c.SetObserver(func(b Batch) {
-		mu.Lock()
-		batches = append(batches, b)
-		mu.Unlock()
-	})
+	seen := make(chan Batch, 1000)
+	c.SetObserver(func(b Batch) { seen <- b })
+	// next returns the next batch observed; the observer runs after the
+	// callers have their answer, so it may come a little later.
+	next := func() Batch {
+		t.Helper()
+		select {
+		case b := <-seen:
+			return b
+		case <-time.After(10 * time.Second):
+			t.Fatal("no batch observed")
+			return Batch{}
+		}
+	}
+
 	const n = 100
 	var wg sync.WaitGroup
 	for i := range n {
@@ -35,20 +41,18 @@ func TestObserverSeesEveryBatch(t *testing.T) {
 		})
 	}
 	wg.Wait()
-
-	mu.Lock()
-	calls := 0
-	for _, b := range batches {
+	calls, batches := 0, 0
+	for calls < n {
+		b := next()
 		calls += b.Calls
+		batches++
 		if !b.Committed || b.Calls < 1 || b.Calls > 8 || b.Wait < 0 || b.Duration <= 0 {
 			t.Errorf("batch %+v: want committed, 1..8 calls, wait >= 0, duration > 0", b)
 		}
 	}
-	if calls != n || int64(len(batches)) != c.Stats().Batches {
-		t.Errorf("observer saw %d calls in %d batches; want %d calls in %d batches", calls, len(batches), n, c.Stats().Batches)
+	if calls != n || int64(batches) != c.Stats().Batches {
+		t.Errorf("observer saw %d calls in %d batches; want %d calls in %d batches", calls, batches, n, c.Stats().Batches)
 	}
-	batches = nil
-	mu.Unlock()
 
 	db.mu.Lock()
 	db.commitErr = errors.New("disk full")
@@ -56,11 +60,8 @@ func TestObserverSeesEveryBatch(t *testing.T) {
 	if err := c.Do(context.Background(), func(tx *fakeTx) error { return nil }); err == nil {
 		t.Fatal("commit error not reported")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(batches) != 1 || batches[0].Committed {
-		t.Fatalf("after a failed commit the observer saw %+v; want one batch, not committed", batches)
+	if b := next(); b.Committed || b.Calls != 1 {
+		t.Fatalf("after a failed commit the observer saw %+v; want 1 call, not committed", b)
 	}
-
 	c.SetObserver(nil)
 }
