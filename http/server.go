@@ -70,6 +70,11 @@ type Config struct {
 	// PDF reports embed (subset); nil means the font built into the binary
 	// (font.Subset).
 	Font []byte
+	// Instrument, when set, wraps the whole handler: metrics and tracing
+	// (observe.go).
+	Instrument Instrument
+	// Metrics, when set, serves GET /metrics to the administrator.
+	Metrics nethttp.Handler
 }
 
 // Server is the HTTP server of the API.
@@ -100,6 +105,9 @@ type Server struct {
 	font          []byte        // the CJK TrueType font of PDF documents
 	adminSessions adminSessions // the supervision pages' sign-in (supervision_pages.go)
 
+	instrumentFn Instrument      // observe.go
+	metrics      nethttp.Handler // observe.go
+
 	handler  nethttp.Handler
 	server   *nethttp.Server
 	stopping atomic.Bool
@@ -124,6 +132,9 @@ func NewServer(c Config) *Server {
 		logger:      c.Logger,
 		version:     c.Version,
 		font:        c.Font,
+
+		instrumentFn: c.Instrument,
+		metrics:      c.Metrics,
 	}
 	if s.font == nil {
 		s.font = font.Subset()
@@ -217,6 +228,7 @@ func (s *Server) routes() []route {
 	r = append(r, s.useRoutes()...)
 	r = append(r, s.usePageRoutes()...)
 	r = append(r, s.pageRoutes()...)
+	r = append(r, s.metricsRoutes()...)
 	return r
 }
 
@@ -277,7 +289,7 @@ func (s *Server) buildHandler() nethttp.Handler {
 	h = s.logRequests(h)
 	h = s.transport(h)
 	h = s.requestID(h)
-	return h
+	return s.instrument(h, mux)
 }
 
 // endpoint wraps a route's handler with the checks the route table

@@ -105,6 +105,7 @@ type options struct {
 	schema   string
 	maxBatch int
 	replica  bool // a read-only standby: no migrations (replica.go)
+	tracer   pgx.QueryTracer // WithTracer (metrics.go)
 }
 
 // WithNow sets the clock the store takes transaction times from
@@ -169,6 +170,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		// server restart.
 		cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.schema}.Sanitize()
 	}
+	cfg.ConnConfig.Tracer = o.tracer
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)

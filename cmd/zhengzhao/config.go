@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/library"
 )
@@ -59,6 +61,12 @@ type Config struct {
 	// Now is the library's clock; nil means time.Now. Tests move it to
 	// check deadlines.
 	Now func() time.Time
+	// MetricsAddr, if set, serves the Prometheus metrics on their own
+	// listener without a token; empty serves them at /metrics on the main
+	// listener to the administrator.
+	MetricsAddr string
+
+	pgTracer pgx.QueryTracer // set by Run when tracing is on (observe.go)
 }
 
 // DefaultConfig returns the defaults: loopback, ./zhengzhao-data, SQLite.

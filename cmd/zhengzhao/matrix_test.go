@@ -35,6 +35,7 @@ var accessMatrix = map[string]string{
 	"GET /healthz":                           "all",
 	"GET /readyz":                            "all",
 	"GET /openapi.json":                      "all",
+	"GET /metrics":                           "admin",
 	"POST /v1/units":                         "admin",
 	"GET /v1/units":                          "admin",
 	"GET /v1/units/{code}":                   "admin,issuer:own,user:own,social:own,district:own",

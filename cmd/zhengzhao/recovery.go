@@ -20,6 +20,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/ledger"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/metrics"
 	"github.com/zhengzhao-project/zhengzhao/postgres"
 )
 
@@ -273,7 +274,10 @@ func publishOnce(ctx context.Context, dir string, lib *library.Services, signer 
 
 // runBackups takes a backup every interval into c.Recovery.BackupDir and
 // keeps the newest BackupKeep, until ctx ends.
-func runBackups(ctx context.Context, c Config, lib *library.Services, log *slog.Logger) {
+func runBackups(ctx context.Context, c Config, lib *library.Services, mx *metrics.Metrics, log *slog.Logger) {
+	if mx != nil {
+		mx.SetBackupInterval(c.Recovery.BackupEvery)
+	}
 	t := time.NewTicker(c.Recovery.BackupEvery)
 	defer t.Stop()
 	sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
@@ -288,6 +292,9 @@ func runBackups(ctx context.Context, c Config, lib *library.Services, log *slog.
 			log.Error("scheduled backup: checkpoint", "err", err)
 		}
 		path, err := scheduledBackup(ctx, c)
+		if mx != nil {
+			mx.Backup(err == nil, time.Now())
+		}
 		if err != nil {
 			log.Error("scheduled backup", "dir", c.Recovery.BackupDir, "err", err)
 			continue
@@ -340,7 +347,7 @@ func (m *Main) startRecovery(ctx context.Context) error {
 		if c.Recovery.BackupKeep <= 0 {
 			c.Recovery.BackupKeep = 48
 		}
-		go runBackups(ctx, c, m.Library, m.Logger)
+		go runBackups(ctx, c, m.Library, m.Metrics, m.Logger)
 	}
 	if c.Recovery.CheckpointDir != "" && !m.refusing {
 		go runPublisher(ctx, c, m.Library, m.Logger)

@@ -23,6 +23,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/font"
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	"github.com/zhengzhao-project/zhengzhao/metrics"
 	"github.com/zhengzhao-project/zhengzhao/postgres"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 	"github.com/zhengzhao-project/zhengzhao/sqlite"
@@ -43,6 +44,13 @@ type Main struct {
 	AdminToken string
 	URL        string
 
+	// Metrics are the server's Prometheus metrics (package metrics); the
+	// backup scheduler reports to it (Metrics.Backup). MetricsURL is set
+	// when they are served on --metrics-addr.
+	Metrics    *metrics.Metrics
+	MetricsURL string
+
+	obs      observability // observe.go
 	server   *zzhttp.Server
 	refusing bool // behind the published checkpoints (recovery.go)
 	cancel   context.CancelFunc
@@ -93,6 +101,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			ln.Close()
 		}
 	}()
+	if err := m.startTracing(ctx); err != nil {
+		return err
+	}
+	c.pgTracer = m.obs.tracing.PgxTracer()
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -125,8 +137,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}
 
+	instrument, metricsHandler, err := m.startMetrics(store, c)
+	if err != nil {
+		return err
+	}
 	m.server = zzhttp.NewServer(zzhttp.Config{
-		Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses, Keys: lib.Keys, Audit: lib.Audit,
+		Units: lib.Units, Catalog: lib.Catalog, Licenses: m.Metrics.Licenses(lib.Licenses), Keys: lib.Keys, Audit: lib.Audit,
 		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use,
 		Holder:         m.holderConfig(m.URL),
 		AdminToken:     m.AdminToken,
@@ -136,6 +152,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Logger:         m.Logger,
 		Version:        version,
 		Font:           pdfFont,
+		Instrument:     instrument,
+		Metrics:        metricsHandler,
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancel = cancel
@@ -171,6 +189,7 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	errs = append(errs, m.closeObservability())
 	if m.Store != nil {
 		errs = append(errs, m.Store.Close())
 		m.Store = nil
@@ -188,7 +207,7 @@ func (m *Main) Wait() error { return <-m.served }
 func openStore(ctx context.Context, c Config, log *slog.Logger) (zhengzhao.Store, error) {
 	switch {
 	case isPostgres(c.DB):
-		s, err := postgres.Open(ctx, c.DB, postgres.WithLogger(log))
+		s, err := postgres.Open(ctx, c.DB, postgres.WithLogger(log), postgres.WithTracer(c.pgTracer))
 		if err != nil {
 			return nil, fmt.Errorf("open PostgreSQL store %s: %w", redactDSN(c.DB), err)
 		}
@@ -408,6 +427,7 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&m.Config.CACert, "ca-cert", envOr("ZHENGZHAO_CA_CERT", ""), "PEM file of an existing CA certificate (with --ca-key)")
 	f.StringVar(&m.Config.CAKey, "ca-key", envOr("ZHENGZHAO_CA_KEY", ""), "PEM file of the CA's PKCS#8 private key")
 	f.DurationVar(&m.Config.VerifyStatusTTL, "verify-status-ttl", m.Config.VerifyStatusTTL, "how long a verification may reuse a license's status read from the database; changes through other servers show within it (0: read every time)")
+	f.StringVar(&m.Config.MetricsAddr, "metrics-addr", envOr("ZHENGZHAO_METRICS_ADDR", ""), "serve Prometheus metrics at /metrics on this address without a token (keep it private); empty: on the main listener for the admin token (env ZHENGZHAO_METRICS_ADDR)")
 	f.StringVar(&m.Config.DebugAddr, "debug-addr", "", "serve Go's profiler at /debug/pprof/ on this loopback address, e.g. 127.0.0.1:6060 (off by default)")
 	f.DurationVar(&m.Config.CheckpointInterval, "checkpoint-interval", m.Config.CheckpointInterval, "how often to sign an audit checkpoint")
 	f.Int64Var(&m.Config.BodyLimit, "body-limit", m.Config.BodyLimit, "largest request body in bytes")

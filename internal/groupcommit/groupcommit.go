@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Tx is a database transaction as a Committer drives it. For database/sql
@@ -98,6 +99,8 @@ type Committer[T Tx] struct {
 	done chan struct{} // closed when the committer goroutine exits
 
 	batches, calls, commits atomic.Int64
+
+	observer atomic.Pointer[func(Batch)] // see SetObserver
 }
 
 // New starts a Committer that begins its transactions with begin. begin is
@@ -138,6 +141,7 @@ type message[T Tx] struct {
 
 type call[T Tx] struct {
 	ctx      context.Context
+	queued   time.Time // when Do queued the call
 	fn       func(T) error
 	state    atomic.Int32
 	attempts int // broken transactions the call was in; committer goroutine only
@@ -167,10 +171,11 @@ func (c *Committer[T]) Do(ctx context.Context, fn func(tx T) error) error {
 		return err
 	}
 	cl := &call[T]{
-		ctx: ctx,
-		fn:  fn,
-		msg: make(chan message[T], 1),
-		ran: make(chan error, 1),
+		ctx:    ctx,
+		queued: time.Now(),
+		fn:     fn,
+		msg:    make(chan message[T], 1),
+		ran:    make(chan error, 1),
 	}
 	c.mu.Lock()
 	if c.closed {
@@ -228,6 +233,30 @@ func (c *Committer[T]) Close() error {
 	c.signal()
 	<-c.done
 	return nil
+}
+
+// Batch describes one transaction of a Committer, as its observer sees it.
+type Batch struct {
+	// Calls is the number of calls taken into the transaction.
+	Calls int
+	// Wait is how long the oldest of them waited in the queue (including
+	// earlier broken transactions) before this one began.
+	Wait time.Duration
+	// Duration is the time from begin to commit or failure.
+	Duration time.Duration
+	// Committed reports whether the transaction committed.
+	Committed bool
+}
+
+// SetObserver registers fn to be called after every transaction, from the
+// committer's goroutine: it must be fast and must not call Do. A later call
+// replaces fn; nil removes it. Metrics use it for batch sizes and waits.
+func (c *Committer[T]) SetObserver(fn func(Batch)) {
+	if fn == nil {
+		c.observer.Store(nil)
+		return
+	}
+	c.observer.Store(&fn)
 }
 
 // Stats returns the committer's counters.
@@ -301,6 +330,17 @@ func (c *Committer[T]) requeue(calls []*call[T], err error) {
 func (c *Committer[T]) commit(batch []*call[T]) {
 	ctx := context.Background()
 	c.batches.Add(1)
+	if fn := c.observer.Load(); fn != nil {
+		// Only this goroutine counts commits, so a changed count means
+		// this batch committed.
+		start, before := time.Now(), c.commits.Load()
+		b := Batch{Calls: len(batch), Wait: start.Sub(batch[0].queued)}
+		defer func() {
+			b.Duration = time.Since(start)
+			b.Committed = c.commits.Load() > before
+			(*fn)(b)
+		}()
+	}
 	tx, err := c.begin(ctx)
 	if err != nil {
 		err = fmt.Errorf("begin transaction: %w", err)
