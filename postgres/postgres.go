@@ -104,7 +104,7 @@ type options struct {
 	log      *slog.Logger
 	schema   string
 	maxBatch int
-	replica  bool // a read-only standby: no migrations (replica.go)
+	replica  bool            // a read-only standby: no migrations (replica.go)
 	tracer   pgx.QueryTracer // WithTracer (metrics.go)
 }
 
