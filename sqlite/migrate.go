@@ -4,7 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"time"
 
 	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 )
@@ -81,17 +80,3 @@ func (s *Store) apply(ctx context.Context, m migration.Migration, latest int) er
 	return nil
 }
 
-// timeLayout is how times are stored: UTC, microseconds, fixed width.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-// formatTime returns t as stored.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// parseTime parses a stored time.
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
-}
