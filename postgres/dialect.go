@@ -35,11 +35,6 @@ func registerTypes(_ context.Context, c *pgx.Conn) error {
 	return nil
 }
 
-// newTx returns a transaction whose statements go through q.
-func newTx(ctx context.Context, q querier, now time.Time, write bool) *Tx {
-	return &Tx{Tx: sqlstore.New(ctx, conn{q}, dialect, now, write), ctx: ctx, q: q, now: now, write: write}
-}
-
 // conn adapts a querier (pgx.Tx, the pipelined batch, the pool) to
 // sqlstore.Conn. It counts and pages a list in one round trip.
 type conn struct{ q querier }

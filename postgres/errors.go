@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -95,28 +94,6 @@ func connLost(err error) bool {
 	// pgconn marks errors that happened before anything reached the
 	// server, such as using a connection that is already closed.
 	return pgconn.SafeToRetry(err)
-}
-
-// checkText returns EINVALID when a value cannot be stored in a TEXT
-// column: PostgreSQL rejects NUL characters and invalid UTF-8, and a
-// rejected statement would abort the whole transaction, not just the
-// call. Checking first keeps the transaction usable.
-func checkText(op string, values ...string) error {
-	for _, v := range values {
-		if !sqlstore.ValidText(v) {
-			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must be valid UTF-8 without NUL characters", Op: op}
-		}
-	}
-	return nil
-}
-
-// checkJSONB returns EINVALID when JSON text cannot be stored as JSONB:
-// JSONB turns escapes into characters and rejects \u0000.
-func checkJSONB(op string, doc []byte) error {
-	if bytes.Contains(doc, []byte(`\u0000`)) {
-		return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must not contain NUL characters", Op: op}
-	}
-	return nil
 }
 
 // closedErr is returned by Update and View after Close.

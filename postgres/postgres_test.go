@@ -21,6 +21,7 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 	"github.com/zhengzhao-project/zhengzhao/storetest"
 )
 
@@ -162,7 +163,7 @@ func TestDocumentKeptExactly(t *testing.T) {
 	s := MustOpenStore(t)
 	seed(t, s)
 	l := testLicense(1)
-	want, err := encodeDocument(l)
+	want, err := sqlstore.EncodeDocument(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,20 +571,6 @@ func TestMapErr(t *testing.T) {
 				t.Errorf("mapErr(%v) = %v, which does not wrap the cause", tt.err, err)
 			}
 		})
-	}
-}
-
-func TestCursor(t *testing.T) {
-	for _, key := range []int64{0, 1, 1 << 40} {
-		got, err := decodeCursor("op", encodeCursor(key))
-		if err != nil || got != key {
-			t.Errorf("cursor of %d decodes to %d, %v", key, got, err)
-		}
-	}
-	for _, c := range []string{"not a cursor!", "LTE", "YQ"} { // "-1", "a"
-		if _, err := decodeCursor("op", c); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
-			t.Errorf("decodeCursor(%q) = %v, want invalid", c, err)
-		}
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// var _ zhengzhao.Tx = (*Tx)(nil) // TODO(store): when every area has moved
+var _ zhengzhao.Tx = (*Tx)(nil)
 
 // Tx is a transaction: read-write inside Update, read-only inside View.
 // Its statements run with the transaction's context, not the caller's.
@@ -217,6 +217,15 @@ func (t *Tx) checkText(op string, values ...string) error {
 // ValidText reports whether s can be stored as text on every store.
 func ValidText(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
 
+// SafeText returns s with what cannot be stored as text (invalid UTF-8,
+// NUL) replaced by U+FFFD.
+func SafeText(s string) string {
+	if ValidText(s) {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
 // checkJSON returns EINVALID when JSON holds an escaped NUL, which JSONB
 // refuses.
 func (t *Tx) checkJSON(op string, doc []byte) error {
@@ -224,4 +233,41 @@ func (t *Tx) checkJSON(op string, doc []byte) error {
 		return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must not contain NUL characters", Op: t.d.Name + "." + op}
 	}
 	return nil
+}
+
+// insertOne runs an INSERT, made ON CONFLICT DO NOTHING: no row inserted
+// is ECONFLICT with the message exists.
+func (t *Tx) insertOne(op, exists, query string, args ...any) error {
+	return t.insert(op, exists, query+" ON CONFLICT DO NOTHING", args...)
+}
+
+// notFound returns ENOTFOUND with the message.
+func (t *Tx) notFound(op, format string, args ...any) error {
+	return &zhengzhao.Error{Code: zhengzhao.ENOTFOUND, Message: fmt.Sprintf(format, args...), Op: t.d.Name + "." + op}
+}
+
+// collectRows scans each of rs with scan and closes rs.
+func collectRows[T any](rs Rows, scan func(Row) (T, error)) ([]T, error) {
+	defer rs.Close()
+	var out []T
+	for rs.Next() {
+		v, err := scan(rs)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rs.Err()
+}
+
+func scanString(r Row) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}
+
+// values returns the VALUES list of rows rows of width placeholders.
+func values(rows, width int) string {
+	one := "(?" + strings.Repeat(", ?", width-1) + ")"
+	return one + strings.Repeat(", "+one, rows-1)
 }
