@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
 	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 	"github.com/zhengzhao-project/zhengzhao/storetest"
@@ -353,7 +354,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,4 +671,16 @@ func TestBatchSavepoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestDocumentBytes(t *testing.T) {
+	s := MustOpenStore(t)
+	storetest.DocumentBytes(t, s, func(id string) (doc string, err error) {
+		err = s.pool.QueryRow(t.Context(), "SELECT document FROM licenses WHERE id = $1", id).Scan(&doc)
+		return doc, err
+	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) zhengzhao.Store { return MustOpenStore(b) })
 }

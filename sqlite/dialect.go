@@ -169,15 +169,13 @@ type conn struct {
 }
 
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var (
-		res sql.Result
-		err error
-	)
 	if st, ok := c.stmts[query]; ok {
-		res, err = c.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	} else {
-		res, err = c.tx.ExecContext(ctx, query, args...)
+		return affected(c.tx.StmtContext(ctx, st).ExecContext(ctx, args...))
 	}
+	return affected(c.tx.ExecContext(ctx, query, args...))
+}
+
+func affected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -185,15 +183,13 @@ func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error
 }
 
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	var (
-		rows *sql.Rows
-		err  error
-	)
 	if st, ok := c.stmts[query]; ok {
-		rows, err = c.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	} else {
-		rows, err = c.tx.QueryContext(ctx, query, args...)
+		return rowsOf(c.tx.StmtContext(ctx, st).QueryContext(ctx, args...))
 	}
+	return rowsOf(c.tx.QueryContext(ctx, query, args...))
+}
+
+func rowsOf(rows *sql.Rows, err error) (sqlstore.Rows, error) {
 	if err != nil {
 		return nil, err
 	}

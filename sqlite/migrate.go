@@ -2,21 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"embed"
 	"fmt"
 
 	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 )
-
-// migrations are the schema changes, applied in the order of the number
-// each file name starts with (0001_init.sql). A migration is never edited
-// once released; a change is a new file.
-//
-//go:embed migration/*.sql
-var migrations embed.FS
-
-// loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrations) }
 
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and records them in schema_migrations. It is idempotent:
@@ -24,15 +13,16 @@ func loadMigrations() ([]migration.Migration, error) { return migration.Load(mig
 // migrated by a newer version of the program, whose schema this one does
 // not know. Open calls Migrate.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	if _, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	_, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
-	)`); err != nil {
+	)`)
+	var ms []migration.Migration
+	if err == nil {
+		ms, err = migration.Load(migrations)
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	for _, m := range ms {
@@ -79,4 +69,3 @@ func (s *Store) apply(ctx context.Context, m migration.Migration, latest int) er
 	s.log.Info("sqlite: applied migration", "path", s.path, "migration", m.Name)
 	return nil
 }
-

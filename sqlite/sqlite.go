@@ -17,6 +17,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,12 +34,17 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
-var (
-	_ zhengzhao.Store  = (*Store)(nil)
-	_ zhengzhao.Pinger = (*Store)(nil)
-	_ zhengzhao.Peeker = (*Store)(nil)
-	_ zhengzhao.Tx     = (*Tx)(nil)
-)
+// migrations are SQLite's schema changes (see internal/migration).
+//
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// A Store is also a zhengzhao.Pinger and a zhengzhao.Peeker.
+var _ interface {
+	zhengzhao.Store
+	zhengzhao.Pinger
+	zhengzhao.Peeker
+} = (*Store)(nil)
 
 // Connection settings. busy_timeout matters when another process (a
 // backup, the sqlite3 shell) holds a lock; foreign_keys is off by default
