@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
@@ -13,7 +12,6 @@ import (
 // presentations and proxy authorizations (migration 0004). As elsewhere
 // in this store, inserts use ON CONFLICT DO NOTHING so that a duplicate is
 // an ECONFLICT result, not an aborted transaction.
-
 
 // Holder sessions.
 

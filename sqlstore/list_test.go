@@ -34,8 +34,8 @@ func TestRebind(t *testing.T) {
 	d := &Dialect{Numbered: true}
 	for q, want := range map[string]string{
 		"SELECT ? FROM t WHERE a = ? AND b = '?'": "SELECT $1 FROM t WHERE a = $2 AND b = '?'",
-		`SELECT "?" , ?`:                          `SELECT "?" , $1`,
-		"SELECT 1":                                "SELECT 1",
+		`SELECT "?" , ?`: `SELECT "?" , $1`,
+		"SELECT 1":       "SELECT 1",
 	} {
 		if got := d.Rebind(q); got != want {
 			t.Errorf("Rebind(%q) = %q, want %q", q, got, want)

@@ -1,15 +1,14 @@
 package sqlstore
 
 import (
-	"encoding/json"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
-	
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
