@@ -24,6 +24,7 @@ var dialect = &sqlstore.Dialect{
 	LockRow:      " FOR UPDATE",
 	SkipLocked:   " FOR UPDATE SKIP LOCKED",
 	ComputedBase: true,
+	GuardRefs:    true,
 	Code:         errCode,
 }
 

@@ -162,15 +162,34 @@ func (m stmts) close() {
 	}
 }
 
-// conn is a transaction's sqlstore.Conn: hot statements run prepared.
+// conn is a transaction's sqlstore.Conn: hot statements run prepared,
+// bound to the transaction once per call of Update or View.
 type conn struct {
 	tx    *sql.Tx
 	stmts stmts
+	bound map[string]*sql.Stmt
 }
 
-func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	if st, ok := c.stmts[query]; ok {
-		return affected(c.tx.StmtContext(ctx, st).ExecContext(ctx, args...))
+// stmt returns the transaction's copy of the hot statement query, or nil.
+func (c *conn) stmt(ctx context.Context, query string) *sql.Stmt {
+	st, ok := c.stmts[query]
+	if !ok {
+		return nil
+	}
+	if b, ok := c.bound[query]; ok {
+		return b
+	}
+	if c.bound == nil {
+		c.bound = make(map[string]*sql.Stmt)
+	}
+	b := c.tx.StmtContext(ctx, st) // closed with the transaction
+	c.bound[query] = b
+	return b
+}
+
+func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return affected(st.ExecContext(ctx, args...))
 	}
 	return affected(c.tx.ExecContext(ctx, query, args...))
 }
@@ -182,9 +201,9 @@ func affected(res sql.Result, err error) (int64, error) {
 	return res.RowsAffected()
 }
 
-func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	if st, ok := c.stmts[query]; ok {
-		return rowsOf(c.tx.StmtContext(ctx, st).QueryContext(ctx, args...))
+func (c *conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if st := c.stmt(ctx, query); st != nil {
+		return rowsOf(st.QueryContext(ctx, args...))
 	}
 	return rowsOf(c.tx.QueryContext(ctx, query, args...))
 }
@@ -196,9 +215,9 @@ func rowsOf(rows *sql.Rows, err error) (sqlstore.Rows, error) {
 	return sqlstore.SQLRows{Rows: rows}, nil
 }
 
-func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	if st, ok := c.stmts[query]; ok {
-		return c.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+func (c *conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if st := c.stmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return c.tx.QueryRowContext(ctx, query, args...)
 }

@@ -185,7 +185,7 @@ type Tx struct {
 }
 
 func newTx(ctx context.Context, tx *sql.Tx, now time.Time, st stmts, write bool) *Tx {
-	return &Tx{Tx: sqlstore.New(ctx, conn{tx, st}, dialect, now, write), ctx: ctx, q: tx, now: now, stmts: st}
+	return &Tx{Tx: sqlstore.New(ctx, &conn{tx: tx, stmts: st}, dialect, now, write), ctx: ctx, q: tx, now: now, stmts: st}
 }
 
 // Path returns the database file's path.

@@ -170,31 +170,35 @@ func (t *Tx) FindLicenseBases(bases []string) ([]string, error) {
 // with array inserts.
 func (t *Tx) ImportLicenses(ls []*zhengzhao.License, es []*zhengzhao.AuditEntry) error {
 	const op = "ImportLicenses"
-	q := qCreateLicense[0]
-	if t.d.ComputedBase {
-		q = qCreateLicense[1]
-	}
 	for _, l := range ls {
-		row, err := t.LicenseRow(op, l)
-		if err != nil {
+		if err := t.insertLicense(op, l); err != nil {
 			return err
 		}
-		n, err := t.exec(op, q, append(row, l.Type)...)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return t.missing(op, "license_types", "code", l.Type, "license type", &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Op: t.d.Name + "." + op,
-				Message: fmt.Sprintf("license %s exists", l.ID)})
-		}
+	}
+	if len(es) == 0 {
+		return nil
+	}
+	// One writer holds the database: the entries take the indexes after
+	// the last one, without a MAX for each.
+	next, err := t.AuditSize()
+	if err != nil {
+		return err
 	}
 	for _, e := range es {
-		if err := t.AppendAudit(e); err != nil {
+		at, details, err := t.AuditRow(op, e)
+		if err != nil {
 			return err
 		}
+		if _, err := t.exec(op, qImportAudit, next, at, e.Actor, e.Action, e.License, e.LicenseBase, e.Subject, details); err != nil {
+			return err
+		}
+		e.Index, e.Time = next, at
+		next++
 	}
 	return nil
 }
+
+var qImportAudit = hot("INSERT INTO audit_entries (" + AuditColumns + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
 
 // FindLicenseStates returns the issuer's current licenses with base >
 // after, by base in byte order, at most limit.

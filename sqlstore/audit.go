@@ -14,8 +14,10 @@ import (
 // Audit log.
 
 var (
+	// VALUES, not INSERT … SELECT: a one-row statement needs no
+	// statement journal in SQLite.
 	qAppendAudit = hot(`INSERT INTO audit_entries (` + AuditColumns + `)
-		SELECT COALESCE(MAX(idx) + 1, 0), ?, ?, ?, ?, ?, ?, ? FROM audit_entries
+		VALUES ((SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries), ?, ?, ?, ?, ?, ?, ?)
 		RETURNING idx`)
 	qAuditSize    = hot("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_entries")
 	qAuditRange   = hot("SELECT " + AuditColumns + " FROM audit_entries WHERE idx >= ? AND idx < ? ORDER BY idx LIMIT ?")

@@ -38,6 +38,10 @@ type Dialect struct {
 	// ComputedBase says that licenses.base is a generated column, left
 	// out of an INSERT.
 	ComputedBase bool
+	// GuardRefs says that a failed statement aborts the transaction, so
+	// that an INSERT checks what it refers to with an EXISTS guard instead
+	// of letting a foreign key refuse the row.
+	GuardRefs bool
 	// Code returns the domain code of a driver error: ECONFLICT for a
 	// unique violation, ENOTFOUND for a foreign key violation, EINVALID
 	// for malformed data, EUNAVAILABLE when the database cannot serve now;

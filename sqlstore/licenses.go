@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -13,13 +14,11 @@ var (
 	qFindLicenseStatus = hot(`SELECT type, issuer, serial, version, status, superseded_by, revoked_at, revocation_reason,
 			EXISTS (SELECT 1 FROM objections WHERE license_base = ? AND status = ?)
 		FROM licenses WHERE id = ?`)
-	qCreateLicense = [2]string{
-		hot(`INSERT INTO licenses (` + licenseInsertColumns + `, base)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM license_types WHERE code = ?)
-		ON CONFLICT DO NOTHING`),
-		hot(`INSERT INTO licenses (` + licenseInsertColumns + `)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM license_types WHERE code = ?)
-		ON CONFLICT DO NOTHING`),
+	// qCreateLicense[base][guard]: with the base column (!ComputedBase),
+	// with the license type checked by the statement (GuardRefs).
+	qCreateLicense = [2][2]string{
+		{hot(licenseInsert(false, false)), hot(licenseInsert(false, true))},
+		{hot(licenseInsert(true, false)), hot(licenseInsert(true, true))},
 	}
 	qUpdateLifecycle   = hot(`UPDATE licenses SET status = ?, superseded_by = ?, revoked_at = ?, revocation_reason = ? WHERE id = ?`)
 	qFindIdempotency   = hot("SELECT " + idempotencyColumns + " FROM idempotency_records WHERE unit = ? AND key = ?")
@@ -127,25 +126,51 @@ func (t *Tx) LicenseColumns() string {
 	return licenseInsertColumns + ", base"
 }
 
-// CreateLicense stores a signed license. ECONFLICT when the ID, or the same
-// type, issuer, serial and version, exists; ENOTFOUND when the license
-// type does not.
-func (t *Tx) CreateLicense(l *zhengzhao.License) error {
-	const op = "CreateLicense"
+// licenseInsert returns the INSERT of a license row.
+func licenseInsert(base, guard bool) string {
+	cols, n := licenseInsertColumns, 12
+	if base {
+		cols, n = cols+", base", n+1
+	}
+	vals := "?" + strings.Repeat(", ?", n-1)
+	if guard {
+		return "INSERT INTO licenses (" + cols + ") SELECT " + vals +
+			" WHERE EXISTS (SELECT 1 FROM license_types WHERE code = ?) ON CONFLICT DO NOTHING"
+	}
+	return "INSERT INTO licenses (" + cols + ") VALUES (" + vals + ") ON CONFLICT DO NOTHING"
+}
+
+// insertLicense stores l; ECONFLICT when it exists, ENOTFOUND when its
+// license type does not. Where a failed statement aborts the transaction
+// (Dialect.GuardRefs) the statement checks the type itself; elsewhere the
+// foreign key refuses the row, which costs SQLite no statement journal.
+func (t *Tx) insertLicense(op string, l *zhengzhao.License) error {
 	row, err := t.LicenseRow(op, l)
 	if err != nil {
 		return err
 	}
-	q := qCreateLicense[0]
-	if t.d.ComputedBase {
-		q = qCreateLicense[1]
+	base, guard := 0, 0
+	if !t.d.ComputedBase {
+		base = 1
 	}
-	n, err := t.exec(op, q, append(row, l.Type)...)
-	if err != nil || n > 0 {
-		return err
+	if t.d.GuardRefs {
+		guard, row = 1, append(row, l.Type)
 	}
-	return t.missing(op, "license_types", "code", l.Type, "license type", zhengzhao.Errorf(zhengzhao.ECONFLICT, "license %s exists", l.ID))
+	n, err := t.exec(op, qCreateLicense[base][guard], row...)
+	switch {
+	case err == nil && n > 0:
+		return nil
+	case err == nil || zhengzhao.ErrorCode(err) == zhengzhao.ENOTFOUND:
+		return t.missing(op, "license_types", "code", l.Type, "license type", &zhengzhao.Error{Code: zhengzhao.ECONFLICT,
+			Message: fmt.Sprintf("license %s exists", l.ID), Op: t.d.Name + "." + op})
+	}
+	return err
 }
+
+// CreateLicense stores a signed license. ECONFLICT when the ID, or the same
+// type, issuer, serial and version, exists; ENOTFOUND when the license
+// type does not.
+func (t *Tx) CreateLicense(l *zhengzhao.License) error { return t.insertLicense("CreateLicense", l) }
 
 // UpdateLicenseLifecycle stores l's lifecycle fields. ENOTFOUND when there
 // is no such license.
