@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
 // benchParallelism multiplies GOMAXPROCS into the number of goroutines
@@ -71,7 +72,7 @@ var (
 // its audit entry with index idx.
 func rawRows(b *testing.B, i, idx int64) (license, entry []any) {
 	l := testLicense(i)
-	doc, err := encodeDocument(l)
+	doc, err := sqlstore.EncodeDocument(l)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,20 +1,16 @@
 package postgres
 
 import (
-	"bytes"
-	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"strings"
 	"syscall"
-	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
 // SQLSTATE codes the store reacts to (PostgreSQL appendix A).
@@ -23,44 +19,25 @@ const (
 	foreignKeyViolation = "23503"
 )
 
-// mapErr turns a driver error into a domain error. Domain errors pass
-// through unchanged. pgx.ErrNoRows becomes ENOTFOUND, a unique violation
-// ECONFLICT with the caller-safe message conflict (SQLSTATE 23505, never
-// the message text), a foreign key violation ENOTFOUND, a data exception
-// EINVALID, and a lost or refused connection, a server shutting down or a
-// lock or serialization timeout EUNAVAILABLE. Any other error is wrapped
-// with op and reports as internal.
+// mapErr turns a driver error into a domain error (sqlstore.MapErr).
 func mapErr(op string, err error, conflict string) error {
-	if err == nil {
-		return nil
-	}
-	var de *zhengzhao.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return &zhengzhao.Error{Code: zhengzhao.ENOTFOUND, Message: "not found", Op: op, Err: err}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w", op, err)
-	}
+	return sqlstore.MapErr(dialect, strings.TrimPrefix(op, "postgres."), err, conflict)
+}
+
+// pgErrCode returns the domain code of a constraint or data error.
+func pgErrCode(err error) string {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch {
-		case pe.Code == uniqueViolation && conflict != "":
-			return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: conflict, Op: op, Err: err}
 		case pe.Code == uniqueViolation:
-			return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "the object exists", Op: op, Err: err}
+			return zhengzhao.ECONFLICT
 		case pe.Code == foreignKeyViolation:
-			return &zhengzhao.Error{Code: zhengzhao.ENOTFOUND, Message: "an object it refers to does not exist", Op: op, Err: err}
+			return zhengzhao.ENOTFOUND
 		case strings.HasPrefix(pe.Code, "22"): // data exception
-			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a value is malformed or out of range", Op: op, Err: err}
+			return zhengzhao.EINVALID
 		}
 	}
-	if unavailable(err) {
-		return &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the database is unavailable; retry later", Op: op, Err: err}
-	}
-	return fmt.Errorf("%s: %w", op, err)
+	return ""
 }
 
 // unavailable reports whether err says that the database cannot serve
@@ -118,28 +95,6 @@ func connLost(err error) bool {
 	// pgconn marks errors that happened before anything reached the
 	// server, such as using a connection that is already closed.
 	return pgconn.SafeToRetry(err)
-}
-
-// checkText returns EINVALID when a value cannot be stored in a TEXT
-// column: PostgreSQL rejects NUL characters and invalid UTF-8, and a
-// rejected statement would abort the whole transaction, not just the
-// call. Checking first keeps the transaction usable.
-func checkText(op string, values ...string) error {
-	for _, v := range values {
-		if !utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0 {
-			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must be valid UTF-8 without NUL characters", Op: op}
-		}
-	}
-	return nil
-}
-
-// checkJSONB returns EINVALID when JSON text cannot be stored as JSONB:
-// JSONB turns escapes into characters and rejects \u0000.
-func checkJSONB(op string, doc []byte) error {
-	if bytes.Contains(doc, []byte(`\u0000`)) {
-		return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "text must not contain NUL characters", Op: op}
-	}
-	return nil
 }
 
 // closedErr is returned by Update and View after Close.

@@ -19,9 +19,6 @@ import (
 //go:embed migration/*.sql
 var migrations embed.FS
 
-// loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrations) }
-
 // Migrate applies the migrations the schema lacks, each in its own
 // transaction, and records them in schema_migrations. It is idempotent: on
 // an up-to-date schema it changes nothing. It refuses a schema migrated by
@@ -35,7 +32,7 @@ func loadMigrations() ([]migration.Migration, error) { return migration.Load(mig
 // lock even when Migrate fails half-way.
 func (s *Store) Migrate(ctx context.Context) error {
 	const op = "postgres.Migrate"
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrations)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

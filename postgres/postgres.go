@@ -164,6 +164,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		// 0.1 ms for list-by-holder at 2 million licenses.
 		cfg.ConnConfig.RuntimeParams["jit"] = "off"
 	}
+	cfg.AfterConnect = registerTypes
 	if o.schema != "" {
 		// A startup parameter, so that it holds from the first statement
 		// of every connection, including those the pool opens after a
@@ -253,7 +254,7 @@ func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	}
 	txCtx := context.WithoutCancel(ctx)
 	err := s.committer.Do(ctx, func(b gcTx) error {
-		return fn(&Tx{ctx: txCtx, q: b.batch, now: b.now, write: true})
+		return fn(newTx(txCtx, b.batch, b.now, true))
 	})
 	switch {
 	case err == nil:
@@ -293,7 +294,7 @@ func (s *Store) UpdateAlone(ctx context.Context, fn func(zhengzhao.Tx) error) er
 			return err
 		}
 		defer tx.Rollback(context.WithoutCancel(ctx))
-		if err := fn(&Tx{ctx: ctx, q: tx, now: s.txTime(), write: true}); err != nil {
+		if err := fn(newTx(ctx, tx, s.txTime(), true)); err != nil {
 			return err
 		}
 		return tx.Commit(ctx)
@@ -325,7 +326,7 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 	// A read-only transaction has nothing to commit; ending it with a
 	// cancelled context would close the connection instead of returning it.
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime()})
+	return fn(newTx(ctx, tx, s.txTime(), false))
 }
 
 // Peek runs fn's reads on the pool outside any transaction
@@ -337,7 +338,7 @@ func (s *Store) Peek(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 		return closedErr(op, nil)
 	}
 	return s.retryConn(ctx, func() error {
-		return fn(&Tx{ctx: ctx, q: poolQuerier{s.pool}, now: s.txTime()})
+		return fn(newTx(ctx, poolQuerier{s.pool}, s.txTime(), false))
 	})
 }
 

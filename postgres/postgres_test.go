@@ -20,7 +20,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 	"github.com/zhengzhao-project/zhengzhao/internal/pgtest"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 	"github.com/zhengzhao-project/zhengzhao/storetest"
 )
 
@@ -162,7 +164,7 @@ func TestDocumentKeptExactly(t *testing.T) {
 	s := MustOpenStore(t)
 	seed(t, s)
 	l := testLicense(1)
-	want, err := encodeDocument(l)
+	want, err := sqlstore.EncodeDocument(l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +354,7 @@ func TestConcurrentMigrations(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -573,20 +575,6 @@ func TestMapErr(t *testing.T) {
 	}
 }
 
-func TestCursor(t *testing.T) {
-	for _, key := range []int64{0, 1, 1 << 40} {
-		got, err := decodeCursor("op", encodeCursor(key))
-		if err != nil || got != key {
-			t.Errorf("cursor of %d decodes to %d, %v", key, got, err)
-		}
-	}
-	for _, c := range []string{"not a cursor!", "LTE", "YQ"} { // "-1", "a"
-		if _, err := decodeCursor("op", c); zhengzhao.ErrorCode(err) != zhengzhao.EINVALID {
-			t.Errorf("decodeCursor(%q) = %v, want invalid", c, err)
-		}
-	}
-}
-
 // TestBatchSavepoints runs calls of every shape in one batch: calls that
 // send no statement (their savepoints are never sent), calls that fail
 // after writing, calls that begin with a multi-row query or a list (the
@@ -683,4 +671,16 @@ func TestBatchSavepoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestDocumentBytes(t *testing.T) {
+	s := MustOpenStore(t)
+	storetest.DocumentBytes(t, s, func(id string) (doc string, err error) {
+		err = s.pool.QueryRow(t.Context(), "SELECT document FROM licenses WHERE id = $1", id).Scan(&doc)
+		return doc, err
+	})
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) zhengzhao.Store { return MustOpenStore(b) })
 }

@@ -4,6 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/internal/migration"
+	"github.com/zhengzhao-project/zhengzhao/storetest"
 )
 
 func openTest(t *testing.T) *Store {
@@ -81,7 +85,7 @@ func TestMigrateIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, n1 := schema(s)
-	ms, err := loadMigrations()
+	ms, err := migration.Load(migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +121,68 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if s, err := Open(path); err == nil {
 		s.Close()
 		t.Fatal("Open accepted a database with a newer schema")
+	}
+}
+
+func TestDocumentBytes(t *testing.T) {
+	s := openTest(t)
+	storetest.DocumentBytes(t, s, func(id string) (doc string, err error) {
+		err = s.rdb.QueryRowContext(t.Context(), "SELECT document FROM licenses WHERE id = ?", id).Scan(&doc)
+		return doc, err
+	})
+}
+
+// TestUpgradeFromVersion5 opens a database as the store before sqlstore
+// left it (schema_migrations at version 5, licenses without signed_at)
+// with a license in it: Open applies 0006, the old license reads back, and
+// new licenses are stored.
+func TestUpgradeFromVersion5(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "zhengzhao.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	unit := &zhengzhao.Unit{Code: "91310115000000001X", Name: "局", Roles: []zhengzhao.Role{zhengzhao.RoleIssuer}, Region: "310115"}
+	typ := &zhengzhao.LicenseType{Code: "91310115000000001X001", Name: "证", Definer: unit.Code, HolderKind: zhengzhao.HolderOrganization,
+		Level: zhengzhao.LevelMunicipal, CollectSince: "2022-07-01", Owner: unit.Code}
+	license := func(serial string) *zhengzhao.License {
+		id := zhengzhao.LicenseID{TypeCode: typ.Code, IssuerCode: unit.Code, Serial: serial, Version: 1}
+		return &zhengzhao.License{ID: id.String(), Type: typ.Code, Serial: serial, Version: id.VersionString(),
+			Issuer: zhengzhao.Party{Code: unit.Code}, Holder: zhengzhao.Holder{ID: "h"}, Status: zhengzhao.StatusValid}
+	}
+	old := license("S1")
+	if err := s.Update(ctx, func(tx zhengzhao.Tx) error {
+		if err := tx.CreateUnit(unit); err != nil {
+			return err
+		}
+		if err := tx.CreateLicenseType(typ); err != nil {
+			return err
+		}
+		return tx.CreateLicense(old)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wdb.ExecContext(ctx, `ALTER TABLE licenses DROP COLUMN signed_at; DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s, err = Open(path)
+	if err != nil {
+		t.Fatalf("open the version 5 database: %v", err)
+	}
+	defer s.Close()
+	var version int
+	if err := s.wdb.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != 6 {
+		t.Fatalf("schema version %d, %v; want 6", version, err)
+	}
+	if err := s.Update(ctx, func(tx zhengzhao.Tx) error {
+		if _, err := tx.FindLicenseByID(old.ID); err != nil {
+			return err
+		}
+		return tx.CreateLicense(license("S2"))
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

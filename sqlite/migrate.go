@@ -2,22 +2,10 @@ package sqlite
 
 import (
 	"context"
-	"embed"
 	"fmt"
-	"time"
 
 	"github.com/zhengzhao-project/zhengzhao/internal/migration"
 )
-
-// migrations are the schema changes, applied in the order of the number
-// each file name starts with (0001_init.sql). A migration is never edited
-// once released; a change is a new file.
-//
-//go:embed migration/*.sql
-var migrations embed.FS
-
-// loadMigrations reads the embedded migrations in version order.
-func loadMigrations() ([]migration.Migration, error) { return migration.Load(migrations) }
 
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and records them in schema_migrations. It is idempotent:
@@ -25,15 +13,16 @@ func loadMigrations() ([]migration.Migration, error) { return migration.Load(mig
 // migrated by a newer version of the program, whose schema this one does
 // not know. Open calls Migrate.
 func (s *Store) Migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate: %w", err)
-	}
-	if _, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	_, err := s.wdb.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
-	)`); err != nil {
+	)`)
+	var ms []migration.Migration
+	if err == nil {
+		ms, err = migration.Load(migrations)
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	for _, m := range ms {
@@ -79,19 +68,4 @@ func (s *Store) apply(ctx context.Context, m migration.Migration, latest int) er
 	}
 	s.log.Info("sqlite: applied migration", "path", s.path, "migration", m.Name)
 	return nil
-}
-
-// timeLayout is how times are stored: UTC, microseconds, fixed width.
-const timeLayout = "2006-01-02T15:04:05.000000Z"
-
-// formatTime returns t as stored.
-func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
-
-// parseTime parses a stored time.
-func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(timeLayout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("stored time %q: %w", s, err)
-	}
-	return t, nil
 }

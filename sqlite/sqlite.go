@@ -17,6 +17,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,14 +31,20 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/internal/groupcommit"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
-var (
-	_ zhengzhao.Store  = (*Store)(nil)
-	_ zhengzhao.Pinger = (*Store)(nil)
-	_ zhengzhao.Peeker = (*Store)(nil)
-	_ zhengzhao.Tx     = (*Tx)(nil)
-)
+// migrations are SQLite's schema changes (see internal/migration).
+//
+//go:embed migration/*.sql
+var migrations embed.FS
+
+// A Store is also a zhengzhao.Pinger and a zhengzhao.Peeker.
+var _ interface {
+	zhengzhao.Store
+	zhengzhao.Pinger
+	zhengzhao.Peeker
+} = (*Store)(nil)
 
 // Connection settings. busy_timeout matters when another process (a
 // backup, the sqlite3 shell) holds a lock; foreign_keys is off by default
@@ -63,8 +70,8 @@ type Store struct {
 
 	wdb       *sql.DB // one connection: all writes and migrations
 	rdb       *sql.DB // query-only pool for View
-	wstmts    map[string]*sql.Stmt
-	rstmts    map[string]*sql.Stmt
+	wstmts    stmts
+	rstmts    stmts
 	committer *groupcommit.Committer[*batch]
 
 	closeOnce sync.Once
@@ -143,7 +150,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		s.rstmts, err = prepareAll(ctx, s.rdb)
 	}
 	if err != nil {
-		closeAll(s.wstmts)
+		s.wstmts.close()
 		s.rdb.Close()
 		s.wdb.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -162,6 +169,23 @@ func dsn(path string, pragmas []string, params ...string) string {
 	}
 	q = append(q, params...)
 	return path + "?" + strings.Join(q, "&")
+}
+
+// Tx is a transaction on the store: read-write inside Update, read-only
+// inside View. Its statements run with the transaction's context, not the
+// caller's: a transaction shared by several Update calls must not be
+// interrupted because one caller gives up (SQLite would roll all of it
+// back). The methods are sqlstore's.
+type Tx struct {
+	*sqlstore.Tx
+	ctx   context.Context
+	q     *sql.Tx
+	now   time.Time
+	stmts stmts
+}
+
+func newTx(ctx context.Context, tx *sql.Tx, now time.Time, st stmts, write bool) *Tx {
+	return &Tx{Tx: sqlstore.New(ctx, &conn{tx: tx, stmts: st}, dialect, now, write), ctx: ctx, q: tx, now: now, stmts: st}
 }
 
 // Path returns the database file's path.
@@ -195,7 +219,7 @@ func (s *Store) txTime() time.Time { return s.now().UTC().Truncate(time.Microsec
 // must not call Update on the same store, which would wait for fn.
 func (s *Store) Update(ctx context.Context, fn func(zhengzhao.Tx) error) error {
 	err := s.committer.Do(ctx, func(b *batch) error {
-		return fn(&Tx{ctx: b.ctx, q: b.Tx, now: b.now, stmts: s.wstmts})
+		return fn(newTx(b.ctx, b.Tx, b.now, s.wstmts, true))
 	})
 	if errors.Is(err, groupcommit.ErrClosed) {
 		return &zhengzhao.Error{Code: zhengzhao.EUNAVAILABLE, Message: "the store is closed", Op: "sqlite.Update", Err: err}
@@ -211,7 +235,7 @@ func (s *Store) View(ctx context.Context, fn func(zhengzhao.ReadTx) error) error
 		return mapErr("sqlite.View", err, "")
 	}
 	defer tx.Rollback()
-	return fn(&Tx{ctx: ctx, q: tx, now: s.txTime(), stmts: s.rstmts})
+	return fn(newTx(ctx, tx, s.txTime(), s.rstmts, false))
 }
 
 // Peek is View (zhengzhao.Peeker): an in-process SQLite transaction costs
@@ -234,8 +258,8 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.committer.Close()
-		closeAll(s.rstmts)
-		closeAll(s.wstmts)
+		s.rstmts.close()
+		s.wstmts.close()
 		s.closeErr = errors.Join(s.rdb.Close(), s.wdb.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("sqlite: close %s: %w", s.path, s.closeErr)

@@ -130,3 +130,7 @@ func TestOpenRejectsMemory(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) zhengzhao.Store { return MustOpenStore(b) })
+}

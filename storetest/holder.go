@@ -17,6 +17,7 @@ var holderTests = []test{
 	{"InboxNewestFirstPerHolder", testInbox},
 	{"InboxMarkRead", testInboxMarkRead},
 	{"NotificationClaimLease", testNotificationClaim},
+	{"NotificationBadErrorText", testNotificationBadErrorText},
 	{"DisplayKeys", testDisplayKeys},
 	{"Presentation", testPresentation},
 	{"ProxyAuthorizations", testProxyAuthorizations},

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) zhengzhao.Store) {
 		{"Holder", holderTests},
 		{"Use", useTests},
 		{"Copy", copyTests},
+		{"Drift", driftTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,11 +1,9 @@
-package postgres
+package sqlstore
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -16,7 +14,7 @@ import (
 // seqRow scans a row whose last column is seq into *seq and the others
 // through the wrapped row's destinations.
 type seqRow struct {
-	r   pgx.Row
+	r   Row
 	seq *int64
 }
 
@@ -25,15 +23,15 @@ func (w seqRow) Scan(dest ...any) error { return w.r.Scan(append(dest, w.seq)...
 // allBySeq returns the rows of table with seq after the cursor, by seq, at
 // most p.Limit of them, without counting the table. columns are the
 // columns scan reads; seq is selected after them.
-func allBySeq[T any](t *Tx, op, table, columns string, p zhengzhao.Page, scan func(pgx.Row) (T, error)) ([]T, string, error) {
+func allBySeq[T any](t *Tx, op, table, columns string, p zhengzhao.Page, scan func(Row) (T, error)) ([]T, string, error) {
 	p = p.Normalize()
-	after, err := decodeCursor(op, p.Cursor)
+	after, err := DecodeCursor(t.d.Name+"."+op, p.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := t.q.Query(t.ctx, "SELECT "+columns+", seq FROM "+table+" WHERE seq > $1 ORDER BY seq LIMIT $2", after, p.Limit+1)
+	rows, err := t.query("SELECT "+columns+", seq FROM "+table+" WHERE seq > ? ORDER BY seq LIMIT ?", after, p.Limit+1)
 	if err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	defer rows.Close()
 	var (
@@ -44,47 +42,47 @@ func allBySeq[T any](t *Tx, op, table, columns string, p zhengzhao.Page, scan fu
 		var seq int64
 		item, err := scan(seqRow{rows, &seq})
 		if err != nil {
-			return nil, "", mapErr(op, err, "")
+			return nil, "", t.Err(op, err, "")
 		}
 		items, keys = append(items, item), append(keys, seq)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	if len(items) > p.Limit {
-		return items[:p.Limit], encodeCursor(keys[p.Limit-1]), nil
+		return items[:p.Limit], EncodeCursor(keys[p.Limit-1]), nil
 	}
 	return items, "", nil
 }
 
 // FindAllNotices returns every notice in the order stored.
 func (t *Tx) FindAllNotices(p zhengzhao.Page) ([]*zhengzhao.Notice, string, error) {
-	return allBySeq(t, "postgres.FindAllNotices", "notices", noticeColumns, p, func(r pgx.Row) (*zhengzhao.Notice, error) {
+	return allBySeq(t, "FindAllNotices", "notices", noticeColumns, p, func(r Row) (*zhengzhao.Notice, error) {
 		return scanNotice(r)
 	})
 }
 
 // FindAllInboxMessages returns every delivery message, oldest first.
 func (t *Tx) FindAllInboxMessages(p zhengzhao.Page) ([]*zhengzhao.InboxMessage, string, error) {
-	return allBySeq(t, "postgres.FindAllInboxMessages", "inbox_messages", inboxColumns, p, func(r pgx.Row) (*zhengzhao.InboxMessage, error) {
+	return allBySeq(t, "FindAllInboxMessages", "inbox_messages", inboxColumns, p, func(r Row) (*zhengzhao.InboxMessage, error) {
 		return scanInboxMessage(r)
 	})
 }
 
 // FindAllNotifications returns every notification in the order queued.
 func (t *Tx) FindAllNotifications(p zhengzhao.Page) ([]*zhengzhao.Notification, string, error) {
-	return allBySeq(t, "postgres.FindAllNotifications", "notifications", notificationColumns, p, scanNotification)
+	return allBySeq(t, "FindAllNotifications", "notifications", notificationColumns, p, scanNotification)
 }
 
 // FindAllProxyAuthorizations returns every authorization, oldest first.
 func (t *Tx) FindAllProxyAuthorizations(p zhengzhao.Page) ([]*zhengzhao.ProxyAuthorization, string, error) {
-	return allBySeq(t, "postgres.FindAllProxyAuthorizations", "proxy_authorizations", proxyColumns, p, scanProxy)
+	return allBySeq(t, "FindAllProxyAuthorizations", "proxy_authorizations", proxyColumns, p, scanProxy)
 }
 
 // FindAllGrants returns every grant, oldest first.
 func (t *Tx) FindAllGrants(p zhengzhao.Page) ([]*zhengzhao.Grant, string, error) {
-	const op = "postgres.FindAllGrants"
-	return allBySeq(t, op, "grants", "doc", p, func(r pgx.Row) (*zhengzhao.Grant, error) {
+	const op = "FindAllGrants"
+	return allBySeq(t, op, "grants", "doc", p, func(r Row) (*zhengzhao.Grant, error) {
 		var doc string
 		if err := r.Scan(&doc); err != nil {
 			return nil, err
@@ -112,10 +110,11 @@ func decodeKeyCursor(op, cursor string, n int) ([]any, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &key)
 	}
-	if err == nil && len(key) == n {
-		err = checkText(op, key...)
+	valid := err == nil && len(key) == n
+	for _, k := range key {
+		valid = valid && ValidText(k)
 	}
-	if err != nil || len(key) != n {
+	if !valid {
 		return nil, &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "invalid cursor", Op: op}
 	}
 	args := make([]any, n)
@@ -127,7 +126,7 @@ func decodeKeyCursor(op, cursor string, n int) ([]any, error) {
 
 // FindAllPresentations returns every presentation, by nonce.
 func (t *Tx) FindAllPresentations(p zhengzhao.Page) ([]*zhengzhao.Presentation, string, error) {
-	const op = "postgres.FindAllPresentations"
+	const op = "FindAllPresentations"
 	p = p.Normalize()
 	after, err := decodeKeyCursor(op, p.Cursor, 1)
 	if err != nil {
@@ -136,10 +135,10 @@ func (t *Tx) FindAllPresentations(p zhengzhao.Page) ([]*zhengzhao.Presentation, 
 	if after == nil {
 		after = []any{""}
 	}
-	rows, err := t.q.Query(t.ctx, `SELECT `+presentationColumns+` FROM presentations
-		WHERE nonce > $1 ORDER BY nonce LIMIT $2`, after[0], p.Limit+1)
+	rows, err := t.query(`SELECT `+presentationColumns+` FROM presentations
+		WHERE nonce > ? ORDER BY nonce LIMIT ?`, after[0], p.Limit+1)
 	if err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	defer rows.Close()
 	var ps []*zhengzhao.Presentation
@@ -150,16 +149,15 @@ func (t *Tx) FindAllPresentations(p zhengzhao.Page) ([]*zhengzhao.Presentation, 
 		)
 		if err := rows.Scan(&pr.Nonce, &pr.License, &pr.LicenseBase, &pr.Holder.IDType, &pr.Holder.ID, &fields, &pr.Disclosure,
 			&pr.Purpose, &pr.Actor, &pr.LicenseInline, &pr.FieldsInline, &pr.CreatedAt, &pr.ExpiresAt); err != nil {
-			return nil, "", mapErr(op, err, "")
+			return nil, "", t.Err(op, err, "")
 		}
 		if err := json.Unmarshal([]byte(fields), &pr.Fields); err != nil {
 			return nil, "", fmt.Errorf("%s: fields: %w", op, err)
 		}
-		pr.CreatedAt, pr.ExpiresAt = utc(pr.CreatedAt), utc(pr.ExpiresAt)
 		ps = append(ps, &pr)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	if len(ps) > p.Limit {
 		return ps[:p.Limit], encodeKeyCursor(ps[p.Limit-1].Nonce), nil
@@ -170,34 +168,34 @@ func (t *Tx) FindAllPresentations(p zhengzhao.Page) ([]*zhengzhao.Presentation, 
 // FindAllStats returns every supervision counter by its primary key (in
 // the database's collation: the order is stable, an index range scan).
 func (t *Tx) FindAllStats(p zhengzhao.Page) ([]*zhengzhao.StatCounter, string, error) {
-	const op = "postgres.FindAllStats"
+	const op = "FindAllStats"
 	p = p.Normalize()
 	after, err := decodeKeyCursor(op, p.Cursor, 5)
 	if err != nil {
 		return nil, "", err
 	}
 	const key = `(unit, g, period, metric, type)`
-	cond, args := "", []any{p.Limit + 1}
+	cond, args := "", after
 	if after != nil {
-		cond = ` WHERE ` + key + ` > ($2, $3, $4, $5, $6)`
-		args = append(args, after...)
+		cond = ` WHERE ` + key + ` > (?, ?, ?, ?, ?)`
 	}
-	rows, err := t.q.Query(t.ctx, `SELECT unit, g, period, metric, type, n, sum FROM stats`+cond+
-		` ORDER BY `+key[1:len(key)-1]+` LIMIT $1`, args...)
+	args = append(args, p.Limit+1)
+	rows, err := t.query(`SELECT unit, g, period, metric, type, n, sum FROM stats`+cond+
+		` ORDER BY `+key[1:len(key)-1]+` LIMIT ?`, args...)
 	if err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	defer rows.Close()
 	var cs []*zhengzhao.StatCounter
 	for rows.Next() {
 		var c zhengzhao.StatCounter
 		if err := rows.Scan(&c.Unit, &c.Granularity, &c.Period, &c.Metric, &c.Type, &c.N, &c.Sum); err != nil {
-			return nil, "", mapErr(op, err, "")
+			return nil, "", t.Err(op, err, "")
 		}
 		cs = append(cs, &c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", mapErr(op, err, "")
+		return nil, "", t.Err(op, err, "")
 	}
 	if len(cs) > p.Limit {
 		c := cs[p.Limit-1]
@@ -209,39 +207,27 @@ func (t *Tx) FindAllStats(p zhengzhao.Page) ([]*zhengzhao.StatCounter, string, e
 // PutStats stores counters as they are, in one statement. ECONFLICT when
 // one exists.
 func (t *Tx) PutStats(cs []*zhengzhao.StatCounter) error {
-	const op = "postgres.PutStats"
+	const op = "PutStats"
 	if len(cs) == 0 {
 		return nil
 	}
-	cols := make([][]string, 5)
-	var ns, ss []int64
 	for _, c := range cs {
 		if err := c.Validate(); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
-		vs := []string{c.Unit, c.Granularity, c.Period, c.Metric, c.Type}
-		if err := checkText(op, vs...); err != nil {
+		if err := t.checkText(op, c.Unit, c.Granularity, c.Period, c.Metric, c.Type); err != nil {
 			return err
 		}
-		for i, v := range vs {
-			cols[i] = append(cols[i], v)
+	}
+	for _, c := range cs {
+		n, err := t.exec(op, `INSERT INTO stats (unit, g, period, metric, type, n, sum) VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING`, c.Unit, c.Granularity, c.Period, c.Metric, c.Type, c.N, c.Sum)
+		if err != nil {
+			return err
 		}
-		ns, ss = append(ns, c.N), append(ss, c.Sum)
-	}
-	// The CTE inserts nothing when any counter exists, and ON CONFLICT
-	// keeps the transaction usable either way.
-	var inserted int
-	err := t.q.QueryRow(t.ctx, `WITH v (unit, g, period, metric, type, n, sum) AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])),
-		ins AS (INSERT INTO stats (unit, g, period, metric, type, n, sum)
-			SELECT * FROM v WHERE NOT EXISTS (SELECT 1 FROM stats s JOIN v USING (unit, g, period, metric, type))
-			ON CONFLICT DO NOTHING RETURNING 1)
-		SELECT count(*) FROM ins`, cols[0], cols[1], cols[2], cols[3], cols[4], ns, ss).Scan(&inserted)
-	if err != nil {
-		return mapErr(op, err, "")
-	}
-	if inserted != len(cs) {
-		return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "a supervision counter exists", Op: op}
+		if n == 0 {
+			return &zhengzhao.Error{Code: zhengzhao.ECONFLICT, Message: "a supervision counter exists", Op: t.d.Name + "." + op}
+		}
 	}
 	return nil
 }

@@ -1,14 +1,13 @@
-package postgres
+package sqlstore
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -17,16 +16,15 @@ import (
 // and random checks (migration 0003_supervision.sql).
 
 const objectionColumns = `id, license, license_base, type, issuer, filer, filed_by, fields, reason, attachments,
-	status, filed_at, due_on, answered_at, answered_by, answer, correction`
+	status, filed_at, CAST(due_on AS TEXT), answered_at, answered_by, answer, correction`
 
-func scanObjection(row pgx.Row, extra ...any) (*zhengzhao.Objection, error) {
+func scanObjection(row Row, extra ...any) (*zhengzhao.Objection, error) {
 	var (
 		o      zhengzhao.Objection
 		attach []byte
-		due    time.Time
 	)
 	if err := row.Scan(append([]any{&o.ID, &o.License, &o.LicenseBase, &o.Type, &o.Issuer, &o.Filer, &o.FiledBy, &o.Fields, &o.Reason, &attach,
-		&o.Status, &o.FiledAt, &due, &o.AnsweredAt, &o.AnsweredBy, &o.Answer, &o.Correction}, extra...)...); err != nil {
+		&o.Status, &o.FiledAt, &o.DueOn, &o.AnsweredAt, &o.AnsweredBy, &o.Answer, &o.Correction}, extra...)...); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(attach, &o.Attachments); err != nil {
@@ -35,41 +33,41 @@ func scanObjection(row pgx.Row, extra ...any) (*zhengzhao.Objection, error) {
 	if o.Fields == nil {
 		o.Fields = []string{}
 	}
-	o.FiledAt, o.AnsweredAt, o.DueOn = utc(o.FiledAt), utcPtr(o.AnsweredAt), due.Format(zhengzhao.DateLayout)
 	return &o, nil
 }
 
-// parseDay parses a YYYY-MM-DD parameter, EINVALID otherwise.
-func parseDay(op, s string) (time.Time, error) {
-	d, err := time.Parse(zhengzhao.DateLayout, s)
-	if err != nil {
-		return d, &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a date is YYYY-MM-DD", Op: op}
+// parseDay returns s when it is a date YYYY-MM-DD, EINVALID otherwise.
+// Dates go to the database as that text (PostgreSQL's DATE takes it) and
+// come back with CAST(… AS TEXT).
+func parseDay(op, s string) (string, error) {
+	if _, err := time.Parse(zhengzhao.DateLayout, s); err != nil {
+		return "", &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a date is YYYY-MM-DD", Op: op}
 	}
-	return d, nil
+	return s, nil
 }
 
 // CreateObjection stores a new objection. ECONFLICT when its ID exists.
 func (t *Tx) CreateObjection(o *zhengzhao.Objection) error {
-	const op = "postgres.CreateObjection"
+	const op = "CreateObjection"
 	attach, err := json.Marshal(orEmpty(o.Attachments))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	texts := append([]string{o.ID, o.License, o.LicenseBase, o.Type, o.Issuer, o.Filer, o.FiledBy, o.Reason, o.Status,
 		o.AnsweredBy, o.Answer, o.Correction}, o.Fields...)
-	if err := checkText(op, texts...); err != nil {
+	if err := t.checkText(op, texts...); err != nil {
 		return err
 	}
-	if err := checkJSONB(op, attach); err != nil {
+	if err := t.checkJSON(op, attach); err != nil {
 		return err
 	}
 	due, err := parseDay(op, o.DueOn)
 	if err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", `INSERT INTO objections (id, license, license_base, type, issuer, filer, filed_by, fields, reason, attachments,
+	n, err := t.exec(op, `INSERT INTO objections (id, license, license_base, type, issuer, filer, filed_by, fields, reason, attachments,
 		status, filed_at, due_on, answered_at, answered_by, answer, correction)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) ON CONFLICT DO NOTHING`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		o.ID, o.License, o.LicenseBase, o.Type, o.Issuer, o.Filer, o.FiledBy, orEmpty(o.Fields), o.Reason, attach,
 		o.Status, o.FiledAt, due, o.AnsweredAt, o.AnsweredBy, o.Answer, o.Correction)
 	if err != nil {
@@ -83,34 +81,34 @@ func (t *Tx) CreateObjection(o *zhengzhao.Objection) error {
 
 // UpdateObjection stores the answer of an objection. ENOTFOUND.
 func (t *Tx) UpdateObjection(o *zhengzhao.Objection) error {
-	const op = "postgres.UpdateObjection"
-	if err := checkText(op, o.Status, o.AnsweredBy, o.Answer, o.Correction); err != nil {
+	const op = "UpdateObjection"
+	if err := t.checkText(op, o.Status, o.AnsweredBy, o.Answer, o.Correction); err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", `UPDATE objections SET status = $1, answered_at = $2, answered_by = $3, answer = $4, correction = $5 WHERE id = $6`,
+	n, err := t.exec(op, `UPDATE objections SET status = ?, answered_at = ?, answered_by = ?, answer = ?, correction = ? WHERE id = ?`,
 		o.Status, o.AnsweredAt, o.AnsweredBy, o.Answer, o.Correction, o.ID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return notFound(op, "objection %s not found", o.ID)
+		return t.notFound(op, "objection %s not found", o.ID)
 	}
 	return nil
 }
 
 // FindObjectionByID returns an objection. ENOTFOUND.
 func (t *Tx) FindObjectionByID(id string) (*zhengzhao.Objection, error) {
-	const op = "postgres.FindObjectionByID"
-	o, err := scanObjection(t.q.QueryRow(t.ctx, "SELECT "+objectionColumns+" FROM objections WHERE id = $1", id))
+	const op = "FindObjectionByID"
+	o, err := scanObjection(t.queryRow("SELECT "+objectionColumns+" FROM objections WHERE id = ?", id))
 	if err != nil {
-		return nil, findErr(op, err, "objection %s not found", id)
+		return nil, t.found(op, err, fmt.Sprintf("objection %s not found", id))
 	}
 	return o, nil
 }
 
 // FindObjections returns matching objections in the order they were filed.
 func (t *Tx) FindObjections(f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection, int, string, error) {
-	const op = "postgres.FindObjections"
+	const op = "FindObjections"
 	var w where
 	if f.Issuer != nil {
 		w.add("issuer = ?", *f.Issuer)
@@ -131,26 +129,22 @@ func (t *Tx) FindObjections(f zhengzhao.ObjectionFilter) ([]*zhengzhao.Objection
 		}
 		w.add("due_on < ?", d)
 	}
-	return list(t, op, "objections", objectionColumns, "seq", w, f.Page, func(rows pgx.Rows) (*zhengzhao.Objection, int64, error) {
-		var seq int64
-		o, err := scanObjection(rows, &seq)
-		return o, seq, err
-	})
+	return list(t, op, "objections", objectionColumns, "seq", w, f.Page, func(r Row, k *int64) (*zhengzhao.Objection, error) { return scanObjection(r, k) })
 }
 
 // CountOpenObjections counts open objections per issuer.
 func (t *Tx) CountOpenObjections(dueBefore string) ([]zhengzhao.ObjectionCount, error) {
-	const op = "postgres.CountOpenObjections"
+	const op = "CountOpenObjections"
 	d, err := parseDay(op, dueBefore)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := t.q.Query(t.ctx, `SELECT issuer, count(*), count(*) FILTER (WHERE due_on < $1) FROM objections
-		WHERE status = $2 GROUP BY issuer ORDER BY issuer`, d, zhengzhao.ObjectionOpen)
+	rows, err := t.query(`SELECT issuer, count(*), count(*) FILTER (WHERE due_on < ?) FROM objections
+		WHERE status = ? GROUP BY issuer ORDER BY issuer`, d, zhengzhao.ObjectionOpen)
 	if err != nil {
-		return nil, mapErr(op, err, "")
+		return nil, t.Err(op, err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (zhengzhao.ObjectionCount, error) {
+	out, err := collectRows(rows, func(row Row) (zhengzhao.ObjectionCount, error) {
 		var (
 			c             zhengzhao.ObjectionCount
 			open, overdue int64
@@ -159,30 +153,29 @@ func (t *Tx) CountOpenObjections(dueBefore string) ([]zhengzhao.ObjectionCount, 
 		c.Open, c.Overdue = int(open), int(overdue)
 		return c, err
 	})
-	return out, mapErr(op, err, "")
+	return out, t.Err(op, err, "")
 }
 
 // Notices.
 
 const noticeColumns = "id, recipient, kind, objection, license, message, created_at, read_at"
 
-func scanNotice(row pgx.Row, extra ...any) (*zhengzhao.Notice, error) {
+func scanNotice(row Row, extra ...any) (*zhengzhao.Notice, error) {
 	var n zhengzhao.Notice
 	if err := row.Scan(append([]any{&n.ID, &n.Recipient, &n.Kind, &n.Objection, &n.License, &n.Message, &n.CreatedAt, &n.ReadAt}, extra...)...); err != nil {
 		return nil, err
 	}
-	n.CreatedAt, n.ReadAt = utc(n.CreatedAt), utcPtr(n.ReadAt)
 	return &n, nil
 }
 
 // CreateNotice stores a notice. ECONFLICT when its ID exists.
 func (t *Tx) CreateNotice(n *zhengzhao.Notice) error {
-	const op = "postgres.CreateNotice"
-	if err := checkText(op, n.ID, n.Recipient, n.Kind, n.Objection, n.License, n.Message); err != nil {
+	const op = "CreateNotice"
+	if err := t.checkText(op, n.ID, n.Recipient, n.Kind, n.Objection, n.License, n.Message); err != nil {
 		return err
 	}
-	c, err := t.exec(op, "", `INSERT INTO notices (id, recipient, kind, objection, license, message, created_at, read_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+	c, err := t.exec(op, `INSERT INTO notices (id, recipient, kind, objection, license, message, created_at, read_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		n.ID, n.Recipient, n.Kind, n.Objection, n.License, n.Message, n.CreatedAt, n.ReadAt)
 	if err != nil {
 		return err
@@ -200,24 +193,20 @@ func (t *Tx) FindNotices(f zhengzhao.NoticeFilter) ([]*zhengzhao.Notice, int, st
 	if f.UnreadOnly {
 		w.add("read_at IS NULL")
 	}
-	return list(t, "postgres.FindNotices", "notices", noticeColumns, "seq", w, f.Page, func(rows pgx.Rows) (*zhengzhao.Notice, int64, error) {
-		var seq int64
-		n, err := scanNotice(rows, &seq)
-		return n, seq, err
-	})
+	return list(t, "FindNotices", "notices", noticeColumns, "seq", w, f.Page, func(r Row, k *int64) (*zhengzhao.Notice, error) { return scanNotice(r, k) })
 }
 
 // MarkNoticeRead sets the read time of the recipient's notice once.
 // ENOTFOUND.
 func (t *Tx) MarkNoticeRead(id, recipient string, at time.Time) (*zhengzhao.Notice, error) {
-	const op = "postgres.MarkNoticeRead"
-	if err := checkText(op, id, recipient); err != nil {
+	const op = "MarkNoticeRead"
+	if err := t.checkText(op, id, recipient); err != nil {
 		return nil, err
 	}
-	n, err := scanNotice(t.q.QueryRow(t.ctx, `UPDATE notices SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND recipient = $3
+	n, err := scanNotice(t.queryRow(`UPDATE notices SET read_at = COALESCE(read_at, ?) WHERE id = ? AND recipient = ?
 		RETURNING `+noticeColumns, at, id, recipient))
 	if err != nil {
-		return nil, findErr(op, err, "notice %s not found", id)
+		return nil, t.found(op, err, fmt.Sprintf("notice %s not found", id))
 	}
 	return n, nil
 }
@@ -226,97 +215,95 @@ func (t *Tx) MarkNoticeRead(id, recipient string, at time.Time) (*zhengzhao.Noti
 
 const contactColumns = "id, unit, name, title, phone, email, created_at"
 
-func scanContact(row pgx.Row, extra ...any) (*zhengzhao.UnitContact, error) {
+func scanContact(row Row, extra ...any) (*zhengzhao.UnitContact, error) {
 	var c zhengzhao.UnitContact
 	if err := row.Scan(append([]any{&c.ID, &c.Unit, &c.Name, &c.Title, &c.Phone, &c.Email, &c.CreatedAt}, extra...)...); err != nil {
 		return nil, err
 	}
-	c.CreatedAt = utc(c.CreatedAt)
 	return &c, nil
 }
 
 // CreateUnitContact stores a responsible administrator. ECONFLICT when its
 // ID exists, ENOTFOUND when the unit does not.
 func (t *Tx) CreateUnitContact(c *zhengzhao.UnitContact) error {
-	const op = "postgres.CreateUnitContact"
-	if err := checkText(op, c.ID, c.Unit, c.Name, c.Title, c.Phone, c.Email); err != nil {
+	const op = "CreateUnitContact"
+	if err := t.checkText(op, c.ID, c.Unit, c.Name, c.Title, c.Phone, c.Email); err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", `INSERT INTO unit_contacts (id, unit, name, title, phone, email, created_at)
-		SELECT $1, $2, $3, $4, $5, $6, $7 WHERE EXISTS (SELECT FROM units WHERE code = $2)
+	n, err := t.exec(op, `INSERT INTO unit_contacts (id, unit, name, title, phone, email, created_at)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM units WHERE code = ?)
 		ON CONFLICT DO NOTHING`,
-		c.ID, c.Unit, c.Name, c.Title, c.Phone, c.Email, c.CreatedAt)
+		c.ID, c.Unit, c.Name, c.Title, c.Phone, c.Email, c.CreatedAt, c.Unit)
 	if err != nil || n > 0 {
 		return err
 	}
-	return t.unitMissing(op, c.Unit, zhengzhao.Errorf(zhengzhao.ECONFLICT, "contact %s exists", c.ID))
+	return t.missing(op, "units", "code", c.Unit, "unit", zhengzhao.Errorf(zhengzhao.ECONFLICT, "contact %s exists", c.ID))
 }
 
 // DeleteUnitContact removes a unit's contact. ENOTFOUND.
 func (t *Tx) DeleteUnitContact(unit, id string) error {
-	const op = "postgres.DeleteUnitContact"
-	if err := checkText(op, unit, id); err != nil {
+	const op = "DeleteUnitContact"
+	if err := t.checkText(op, unit, id); err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", "DELETE FROM unit_contacts WHERE unit = $1 AND id = $2", unit, id)
+	n, err := t.exec(op, "DELETE FROM unit_contacts WHERE unit = ? AND id = ?", unit, id)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return notFound(op, "unit %s has no contact %s", unit, id)
+		return t.notFound(op, "unit %s has no contact %s", unit, id)
 	}
 	return nil
 }
 
 // FindUnitContactByID returns a contact. ENOTFOUND.
 func (t *Tx) FindUnitContactByID(id string) (*zhengzhao.UnitContact, error) {
-	const op = "postgres.FindUnitContactByID"
-	c, err := scanContact(t.q.QueryRow(t.ctx, "SELECT "+contactColumns+" FROM unit_contacts WHERE id = $1", id))
+	const op = "FindUnitContactByID"
+	c, err := scanContact(t.queryRow("SELECT "+contactColumns+" FROM unit_contacts WHERE id = ?", id))
 	if err != nil {
-		return nil, findErr(op, err, "contact %s not found", id)
+		return nil, t.found(op, err, fmt.Sprintf("contact %s not found", id))
 	}
 	return c, nil
 }
 
 // FindUnitContacts returns a unit's contacts in the order they were stored.
 func (t *Tx) FindUnitContacts(unit string) ([]*zhengzhao.UnitContact, error) {
-	const op = "postgres.FindUnitContacts"
-	rows, err := t.q.Query(t.ctx, "SELECT "+contactColumns+" FROM unit_contacts WHERE unit = $1 ORDER BY seq", unit)
+	const op = "FindUnitContacts"
+	rows, err := t.query("SELECT "+contactColumns+" FROM unit_contacts WHERE unit = ? ORDER BY seq", unit)
 	if err != nil {
-		return nil, mapErr(op, err, "")
+		return nil, t.Err(op, err, "")
 	}
-	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*zhengzhao.UnitContact, error) { return scanContact(row) })
-	return cs, mapErr(op, err, "")
+	cs, err := collectRows(rows, func(row Row) (*zhengzhao.UnitContact, error) { return scanContact(row) })
+	return cs, t.Err(op, err, "")
 }
 
 // CountUnitContacts returns the number of contacts per unit.
 func (t *Tx) CountUnitContacts() (map[string]int, error) {
-	const op = "postgres.CountUnitContacts"
-	rows, err := t.q.Query(t.ctx, "SELECT unit, count(*) FROM unit_contacts GROUP BY unit")
+	const op = "CountUnitContacts"
+	rows, err := t.query("SELECT unit, count(*) FROM unit_contacts GROUP BY unit")
 	if err != nil {
-		return nil, mapErr(op, err, "")
+		return nil, t.Err(op, err, "")
 	}
+	defer rows.Close()
 	out := map[string]int{}
-	var (
-		unit string
-		n    int64
-	)
-	_, err = pgx.ForEachRow(rows, []any{&unit, &n}, func() error {
+	for rows.Next() {
+		var (
+			unit string
+			n    int64
+		)
+		if err := rows.Scan(&unit, &n); err != nil {
+			return nil, t.Err(op, err, "")
+		}
 		out[unit] = int(n)
-		return nil
-	})
-	return out, mapErr(op, err, "")
+	}
+	return out, t.Err(op, rows.Err(), "")
 }
 
 // FindUnitsWithoutContacts returns the units with no contact.
 func (t *Tx) FindUnitsWithoutContacts(p zhengzhao.Page) ([]*zhengzhao.Unit, int, string, error) {
 	var w where
-	w.add("NOT EXISTS (SELECT FROM unit_contacts WHERE unit_contacts.unit = units.code)")
-	return list(t, "postgres.FindUnitsWithoutContacts", "units", unitColumns, "seq", w, p, func(rows pgx.Rows) (*zhengzhao.Unit, int64, error) {
-		var seq int64
-		u, err := scanUnit(rows, &seq)
-		return u, seq, err
-	})
+	w.add("NOT EXISTS (SELECT 1 FROM unit_contacts WHERE unit_contacts.unit = units.code)")
+	return list(t, "FindUnitsWithoutContacts", "units", unitColumns, "seq", w, p, func(r Row, k *int64) (*zhengzhao.Unit, error) { return scanUnit(r, k) })
 }
 
 // Supervision counters.
@@ -325,7 +312,7 @@ func (t *Tx) FindUnitsWithoutContacts(p zhengzhao.Page) ([]*zhengzhao.Unit, int,
 // one statement. Deltas of the same counter are added up first: one INSERT …
 // ON CONFLICT DO UPDATE may not touch a row twice.
 func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
-	const op = "postgres.AddStats"
+	const op = "AddStats"
 	type key struct{ unit, g, period, metric, typ string }
 	sums := map[key][2]int64{}
 	var keys []key
@@ -333,7 +320,7 @@ func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 		if len(d.Day) != 10 {
 			return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "a counter's day is YYYY-MM-DD", Op: op}
 		}
-		if err := checkText(op, d.Unit, d.Day, d.Metric, d.Type); err != nil {
+		if err := t.checkText(op, d.Unit, d.Day, d.Metric, d.Type); err != nil {
 			return err
 		}
 		// Only yearly counters keep the license type (see zhengzhao.StatYearly).
@@ -354,24 +341,18 @@ func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 		a, b := keys[i], keys[j]
 		return a.unit+"\x00"+a.g+"\x00"+a.period+"\x00"+a.metric+"\x00"+a.typ < b.unit+"\x00"+b.g+"\x00"+b.period+"\x00"+b.metric+"\x00"+b.typ
 	})
-	cols := make([][]string, 5)
-	var ns, ss []int64
+	args := make([]any, 0, 7*len(keys))
 	for _, k := range keys {
-		for i, v := range []string{k.unit, k.g, k.period, k.metric, k.typ} {
-			cols[i] = append(cols[i], v)
-		}
-		ns, ss = append(ns, sums[k][0]), append(ss, sums[k][1])
+		args = append(args, k.unit, k.g, k.period, k.metric, k.typ, sums[k][0], sums[k][1])
 	}
-	_, err := t.exec(op, "", `INSERT INTO stats (unit, g, period, metric, type, n, sum)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])
-		ON CONFLICT (unit, g, period, metric, type) DO UPDATE SET n = stats.n + EXCLUDED.n, sum = stats.sum + EXCLUDED.sum`,
-		cols[0], cols[1], cols[2], cols[3], cols[4], ns, ss)
+	_, err := t.exec(op, `INSERT INTO stats (unit, g, period, metric, type, n, sum) VALUES `+values(len(keys), 7)+`
+		ON CONFLICT (unit, g, period, metric, type) DO UPDATE SET n = stats.n + excluded.n, sum = stats.sum + excluded.sum`, args...)
 	return err
 }
 
 // SumStats adds up the matching counters.
 func (t *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
-	const op = "postgres.SumStats"
+	const op = "SumStats"
 	if len(f.Ranges) == 0 {
 		return nil, nil
 	}
@@ -380,7 +361,7 @@ func (t *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
 		w.add("unit = ?", *f.Unit)
 	}
 	if len(f.Metrics) > 0 {
-		w.add("metric = ANY (?)", f.Metrics)
+		w.add(t.d.In("metric"), f.Metrics)
 	}
 	var ors []string
 	for _, r := range f.Ranges {
@@ -401,12 +382,12 @@ func (t *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
 		}
 	}
 	cols := strings.Join(append(group, "metric"), ", ")
-	rows, err := t.q.Query(t.ctx, "SELECT "+cols+", sum(n)::bigint, sum(sum)::bigint FROM stats WHERE "+w.String()+
+	rows, err := t.query("SELECT "+cols+", CAST(SUM(n) AS BIGINT), CAST(SUM(sum) AS BIGINT) FROM stats WHERE "+w.String()+
 		" GROUP BY "+cols+" ORDER BY "+cols, w.args...)
 	if err != nil {
-		return nil, mapErr(op, err, "")
+		return nil, t.Err(op, err, "")
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (zhengzhao.StatSum, error) {
+	out, err := collectRows(rows, func(row Row) (zhengzhao.StatSum, error) {
 		var s zhengzhao.StatSum
 		var dest []any
 		for _, g := range group {
@@ -422,7 +403,7 @@ func (t *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {
 		err := row.Scan(append(dest, &s.Metric, &s.N, &s.Sum)...)
 		return s, err
 	})
-	return out, mapErr(op, err, "")
+	return out, t.Err(op, err, "")
 }
 
 func orEmpty[T any](s []T) []T {
@@ -448,10 +429,10 @@ func sample(points []float64, lo, hi int64, next func(from int64) error) error {
 
 // SampleLicenses returns licenses of the issuer at the given positions.
 func (t *Tx) SampleLicenses(issuer string, points []float64) ([]*zhengzhao.License, error) {
-	const op = "postgres.SampleLicenses"
+	const op = "SampleLicenses"
 	var lo, hi *int64
-	if err := t.q.QueryRow(t.ctx, "SELECT min(seq), max(seq) FROM licenses WHERE issuer = $1", issuer).Scan(&lo, &hi); err != nil {
-		return nil, mapErr(op, err, "")
+	if err := t.queryRow("SELECT min(seq), max(seq) FROM licenses WHERE issuer = ?", issuer).Scan(&lo, &hi); err != nil {
+		return nil, t.Err(op, err, "")
 	}
 	if lo == nil {
 		return nil, nil
@@ -460,12 +441,12 @@ func (t *Tx) SampleLicenses(issuer string, points []float64) ([]*zhengzhao.Licen
 	seen := map[int64]bool{}
 	err := sample(points, *lo, *hi, func(from int64) error {
 		var seq int64
-		l, err := scanLicense(t.q.QueryRow(t.ctx, "SELECT "+licenseColumns+", seq FROM licenses WHERE issuer = $1 AND seq >= $2 ORDER BY seq LIMIT 1",
+		l, err := scanLicense(t.queryRow("SELECT "+licenseColumns+", seq FROM licenses WHERE issuer = ? AND seq >= ? ORDER BY seq LIMIT 1",
 			issuer, from), &seq)
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		} else if err != nil {
-			return mapErr(op, err, "")
+			return t.Err(op, err, "")
 		}
 		if !seen[seq] {
 			seen[seq] = true
@@ -478,11 +459,11 @@ func (t *Tx) SampleLicenses(issuer string, points []float64) ([]*zhengzhao.Licen
 
 // SampleUses returns license reads by the actor at the given positions.
 func (t *Tx) SampleUses(actor string, points []float64) ([]*zhengzhao.AuditEntry, error) {
-	const op = "postgres.SampleUses"
+	const op = "SampleUses"
 	var lo, hi *int64
-	if err := t.q.QueryRow(t.ctx, "SELECT min(idx), max(idx) FROM audit_entries WHERE actor = $1 AND action = $2",
+	if err := t.queryRow("SELECT min(idx), max(idx) FROM audit_entries WHERE actor = ? AND action = ?",
 		actor, zhengzhao.ActionLicenseRead).Scan(&lo, &hi); err != nil {
-		return nil, mapErr(op, err, "")
+		return nil, t.Err(op, err, "")
 	}
 	if lo == nil {
 		return nil, nil
@@ -490,12 +471,12 @@ func (t *Tx) SampleUses(actor string, points []float64) ([]*zhengzhao.AuditEntry
 	var out []*zhengzhao.AuditEntry
 	seen := map[int64]bool{}
 	err := sample(points, *lo, *hi, func(from int64) error {
-		e, err := scanAuditEntry(t.q.QueryRow(t.ctx, "SELECT "+auditColumns+" FROM audit_entries WHERE actor = $1 AND action = $2 AND idx >= $3 ORDER BY idx LIMIT 1",
+		e, err := scanAuditEntry(t.queryRow("SELECT "+AuditColumns+" FROM audit_entries WHERE actor = ? AND action = ? AND idx >= ? ORDER BY idx LIMIT 1",
 			actor, zhengzhao.ActionLicenseRead, from))
-		if errors.Is(err, pgx.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		} else if err != nil {
-			return mapErr(op, err, "")
+			return t.Err(op, err, "")
 		}
 		if !seen[e.Index] {
 			seen[e.Index] = true
@@ -510,7 +491,7 @@ func (t *Tx) SampleUses(actor string, points []float64) ([]*zhengzhao.AuditEntry
 
 const checkColumns = "id, unit, kind, created_at, created_by, items"
 
-func scanCheck(row pgx.Row, extra ...any) (*zhengzhao.RandomCheck, error) {
+func scanCheck(row Row, extra ...any) (*zhengzhao.RandomCheck, error) {
 	var (
 		c     zhengzhao.RandomCheck
 		items []byte
@@ -521,26 +502,25 @@ func scanCheck(row pgx.Row, extra ...any) (*zhengzhao.RandomCheck, error) {
 	if err := json.Unmarshal(items, &c.Items); err != nil {
 		return nil, fmt.Errorf("random check %s: items: %w", c.ID, err)
 	}
-	c.CreatedAt = utc(c.CreatedAt)
 	c.Tally()
 	return &c, nil
 }
 
 // CreateRandomCheck stores a random check. ECONFLICT when its ID exists.
 func (t *Tx) CreateRandomCheck(c *zhengzhao.RandomCheck) error {
-	const op = "postgres.CreateRandomCheck"
+	const op = "CreateRandomCheck"
 	items, err := json.Marshal(orEmpty(c.Items))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if err := checkText(op, c.ID, c.Unit, c.Kind, c.CreatedBy); err != nil {
+	if err := t.checkText(op, c.ID, c.Unit, c.Kind, c.CreatedBy); err != nil {
 		return err
 	}
-	if err := checkJSONB(op, items); err != nil {
+	if err := t.checkJSON(op, items); err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", `INSERT INTO random_checks (id, unit, kind, created_at, created_by, items)
-		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, c.ID, c.Unit, c.Kind, c.CreatedAt, c.CreatedBy, items)
+	n, err := t.exec(op, `INSERT INTO random_checks (id, unit, kind, created_at, created_by, items)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, c.ID, c.Unit, c.Kind, c.CreatedAt, c.CreatedBy, items)
 	if err != nil {
 		return err
 	}
@@ -552,30 +532,30 @@ func (t *Tx) CreateRandomCheck(c *zhengzhao.RandomCheck) error {
 
 // UpdateRandomCheck stores a random check's items. ENOTFOUND.
 func (t *Tx) UpdateRandomCheck(c *zhengzhao.RandomCheck) error {
-	const op = "postgres.UpdateRandomCheck"
+	const op = "UpdateRandomCheck"
 	items, err := json.Marshal(orEmpty(c.Items))
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	if err := checkJSONB(op, items); err != nil {
+	if err := t.checkJSON(op, items); err != nil {
 		return err
 	}
-	n, err := t.exec(op, "", "UPDATE random_checks SET items = $1 WHERE id = $2", items, c.ID)
+	n, err := t.exec(op, "UPDATE random_checks SET items = ? WHERE id = ?", items, c.ID)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return notFound(op, "random check %s not found", c.ID)
+		return t.notFound(op, "random check %s not found", c.ID)
 	}
 	return nil
 }
 
 // FindRandomCheckByID returns a random check. ENOTFOUND.
 func (t *Tx) FindRandomCheckByID(id string) (*zhengzhao.RandomCheck, error) {
-	const op = "postgres.FindRandomCheckByID"
-	c, err := scanCheck(t.q.QueryRow(t.ctx, "SELECT "+checkColumns+" FROM random_checks WHERE id = $1", id))
+	const op = "FindRandomCheckByID"
+	c, err := scanCheck(t.queryRow("SELECT "+checkColumns+" FROM random_checks WHERE id = ?", id))
 	if err != nil {
-		return nil, findErr(op, err, "random check %s not found", id)
+		return nil, t.found(op, err, fmt.Sprintf("random check %s not found", id))
 	}
 	return c, nil
 }
@@ -587,9 +567,5 @@ func (t *Tx) FindRandomChecks(f zhengzhao.RandomCheckFilter) ([]*zhengzhao.Rando
 	if f.Unit != nil {
 		w.add("unit = ?", *f.Unit)
 	}
-	return list(t, "postgres.FindRandomChecks", "random_checks", checkColumns, "seq", w, f.Page, func(rows pgx.Rows) (*zhengzhao.RandomCheck, int64, error) {
-		var seq int64
-		c, err := scanCheck(rows, &seq)
-		return c, seq, err
-	})
+	return list(t, "FindRandomChecks", "random_checks", checkColumns, "seq", w, f.Page, func(r Row, k *int64) (*zhengzhao.RandomCheck, error) { return scanCheck(r, k) })
 }
