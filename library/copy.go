@@ -45,8 +45,35 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 	if err := requireEmpty(ctx, dst); err != nil {
 		return st, err
 	}
+	units, err := copyUnits(ctx, src, dst, &st)
+	if err != nil {
+		return st, err
+	}
+	progress("units", st.Units)
+	if err := copyLicenses(ctx, src, dst, units, &st, progress); err != nil {
+		return st, err
+	}
+	// The feature areas.
+	codes := make([]string, len(units))
+	for i, u := range units {
+		codes[i] = u.Code
+	}
+	if err := copyAreas(ctx, src, dst, codes, st.Records, progress); err != nil {
+		return st, err
+	}
+	if err := copyAuditLog(ctx, src, dst, &st, progress); err != nil {
+		return st, err
+	}
+	if err := copyCheckpoints(ctx, src, dst, &st); err != nil {
+		return st, err
+	}
+	progress("checkpoints", st.Checkpoints)
+	return st, nil
+}
 
-	// Units with their API keys and signing keys.
+// copyUnits copies the units with their API keys and signing keys, and
+// returns the units.
+func copyUnits(ctx context.Context, src, dst zhengzhao.Store, st *CopyStats) ([]*zhengzhao.Unit, error) {
 	var units []*zhengzhao.Unit
 	for cursor := ""; ; {
 		var page []*zhengzhao.Unit
@@ -56,7 +83,7 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return err
 		})
 		if err != nil {
-			return st, fmt.Errorf("copy units: %w", err)
+			return nil, fmt.Errorf("copy units: %w", err)
 		}
 		units = append(units, page...)
 		if next == "" {
@@ -77,7 +104,7 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return err
 		})
 		if err != nil {
-			return st, fmt.Errorf("copy unit %s: %w", u.Code, err)
+			return nil, fmt.Errorf("copy unit %s: %w", u.Code, err)
 		}
 		err = dst.Update(ctx, func(tx zhengzhao.Tx) error {
 			if err := tx.CreateUnit(u); err != nil {
@@ -96,32 +123,35 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return nil
 		})
 		if err != nil {
-			return st, fmt.Errorf("copy unit %s: %w", u.Code, err)
+			return nil, fmt.Errorf("copy unit %s: %w", u.Code, err)
 		}
 		st.Units++
 		st.UnitKeys += int64(len(keys))
 		st.SigningKeys += int64(len(sks))
 	}
-	progress("units", st.Units)
+	return units, nil
+}
 
-	// The catalog, public or not.
+// copyLicenses copies the catalog (public or not), every license version
+// in the order stored with its lifecycle, and each unit's idempotency
+// records.
+func copyLicenses(ctx context.Context, src, dst zhengzhao.Store, units []*zhengzhao.Unit, st *CopyStats, progress func(string, int64)) error {
 	err := copyPages(ctx, src, dst, func(tx zhengzhao.ReadTx, cursor string) ([]*zhengzhao.LicenseType, string, error) {
 		ts, _, next, err := tx.FindLicenseTypes(zhengzhao.LicenseTypeFilter{Page: zhengzhao.Page{Limit: zhengzhao.MaxPageLimit, Cursor: cursor}})
 		return ts, next, err
 	}, func(tx zhengzhao.Tx, t *zhengzhao.LicenseType) error { return tx.CreateLicenseType(t) }, &st.LicenseTypes)
 	if err != nil {
-		return st, fmt.Errorf("copy license types: %w", err)
+		return fmt.Errorf("copy license types: %w", err)
 	}
 	progress("license types", st.LicenseTypes)
 
-	// Every license version, in the order stored, with its lifecycle.
 	err = copyPages(ctx, src, dst, func(tx zhengzhao.ReadTx, cursor string) ([]*zhengzhao.License, string, error) {
 		ls, _, next, err := tx.FindLicenses(zhengzhao.LicenseFilter{Page: zhengzhao.Page{Limit: copyBatch, Cursor: cursor}})
 		progress("licenses", st.Licenses)
 		return ls, next, err
 	}, func(tx zhengzhao.Tx, l *zhengzhao.License) error { return tx.CreateLicense(l) }, &st.Licenses)
 	if err != nil {
-		return st, fmt.Errorf("copy licenses: %w", err)
+		return fmt.Errorf("copy licenses: %w", err)
 	}
 	progress("licenses", st.Licenses)
 
@@ -134,29 +164,23 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return rs, rs[len(rs)-1].Key, nil
 		}, func(tx zhengzhao.Tx, r *zhengzhao.IdempotencyRecord) error { return tx.CreateIdempotencyRecord(r) }, &st.IdempotencyRecords)
 		if err != nil {
-			return st, fmt.Errorf("copy idempotency records of %s: %w", u.Code, err)
+			return fmt.Errorf("copy idempotency records of %s: %w", u.Code, err)
 		}
 	}
+	return nil
+}
 
-	// The feature areas.
-	codes := make([]string, len(units))
-	for i, u := range units {
-		codes[i] = u.Code
-	}
-	if err := copyAreas(ctx, src, dst, codes, st.Records, progress); err != nil {
-		return st, err
-	}
-
-	// The audit log, entry by entry: the destination must assign the same
-	// indexes.
+// copyAuditLog copies the audit log entry by entry (the destination must
+// assign the same indexes), then rebuilds the tree on the destination.
+func copyAuditLog(ctx context.Context, src, dst zhengzhao.Store, st *CopyStats, progress func(string, int64)) error {
 	var size int64
 	if err := src.View(ctx, func(tx zhengzhao.ReadTx) (err error) { size, err = tx.AuditSize(); return err }); err != nil {
-		return st, fmt.Errorf("copy audit log: %w", err)
+		return fmt.Errorf("copy audit log: %w", err)
 	}
 	for start := int64(0); start < size; start += copyBatch {
 		var es []*zhengzhao.AuditEntry
 		if err := src.View(ctx, func(tx zhengzhao.ReadTx) (err error) { es, err = tx.AuditEntries(start, start+copyBatch); return err }); err != nil {
-			return st, fmt.Errorf("copy audit log: %w", err)
+			return fmt.Errorf("copy audit log: %w", err)
 		}
 		err := dst.Update(ctx, func(tx zhengzhao.Tx) error {
 			for _, e := range es {
@@ -171,14 +195,11 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return nil
 		})
 		if err != nil {
-			return st, fmt.Errorf("copy audit log: %w", err)
+			return fmt.Errorf("copy audit log: %w", err)
 		}
 		st.AuditEntries += int64(len(es))
 		progress("audit entries", st.AuditEntries)
 	}
-
-	// Rebuild the tree on the destination, then copy the checkpoints and
-	// check each against it.
 	for {
 		var (
 			head zhengzhao.TreeHead
@@ -186,20 +207,25 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 		)
 		err := dst.Update(ctx, func(tx zhengzhao.Tx) (err error) { head, more, err = integrateTx(tx); return err })
 		if err != nil {
-			return st, fmt.Errorf("rebuild audit tree: %w", err)
+			return fmt.Errorf("rebuild audit tree: %w", err)
 		}
 		st.TreeSize = head.Size
 		if !more {
-			break
+			return nil
 		}
 	}
+}
+
+// copyCheckpoints copies the checkpoints, checking each against the
+// rebuilt tree: the source's signatures prove the copied log.
+func copyCheckpoints(ctx context.Context, src, dst zhengzhao.Store, st *CopyStats) error {
 	for after := int64(-1); ; {
 		var cps []*zhengzhao.Checkpoint
 		if err := src.View(ctx, func(tx zhengzhao.ReadTx) (err error) { cps, err = tx.FindCheckpoints(after, copyBatch); return err }); err != nil {
-			return st, fmt.Errorf("copy checkpoints: %w", err)
+			return fmt.Errorf("copy checkpoints: %w", err)
 		}
 		if len(cps) == 0 {
-			break
+			return nil
 		}
 		err := dst.Update(ctx, func(tx zhengzhao.Tx) error {
 			for _, cp := range cps {
@@ -217,13 +243,11 @@ func Copy(ctx context.Context, src, dst zhengzhao.Store, progress func(stage str
 			return nil
 		})
 		if err != nil {
-			return st, fmt.Errorf("copy checkpoints: %w", err)
+			return fmt.Errorf("copy checkpoints: %w", err)
 		}
 		st.Checkpoints += int64(len(cps))
 		after = cps[len(cps)-1].Size
 	}
-	progress("checkpoints", st.Checkpoints)
-	return st, nil
 }
 
 // requireEmpty refuses a destination that holds any record of a table
