@@ -82,8 +82,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			ln.Close()
 		}
 	}()
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	if err := prepareDataDir(c.DataDir); err != nil {
+		return err
 	}
 	store, err := openStore(ctx, c, m.Logger)
 	if err != nil {
@@ -112,6 +112,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 
 	m.URL = "http://" + displayAddr(ln.Addr())
 	holderCfg := m.holderSetup(m.URL)
+	logKey, err := loadOrCreateLogKey(c.path("log-ref.key"))
+	if err != nil {
+		return err
+	}
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib, Catalog: lib, Licenses: lib, Keys: lib, Audit: lib,
 		Aggregation: lib, Supervision: lib, Holders: lib, Use: lib, Holder: holderCfg,
@@ -119,6 +123,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		BodyLimit:  c.BodyLimit,
 		Ready:      readiness(store),
 		Logger:     m.Logger,
+		LogKey:     logKey,
 		Version:    version,
 		Font:       pdfFont,
 	})
@@ -181,12 +186,19 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (zhengzhao.Store
 	case c.DB != "":
 		return nil, fmt.Errorf("--db must be a postgres:// URL (got %q); leave it empty for SQLite in the data directory", redactDSN(c.DB))
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := prepareDataDir(c.DataDir); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(c.path("zhengzhao.db")); err != nil {
+		return nil, err
 	}
 	s, err := sqlite.Open(c.path("zhengzhao.db"), sqlite.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := narrowPrivate(c.path("zhengzhao.db")); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
