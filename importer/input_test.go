@@ -183,3 +183,23 @@ func TestJSONLinesCellLimit(t *testing.T) {
 		t.Fatalf("%+v", rows[0])
 	}
 }
+
+// BenchmarkNormalRows is BenchmarkLargeCell's baseline: the same number
+// of bytes as ordinary rows.
+func BenchmarkNormalRows(b *testing.B) {
+	b.ReportAllocs()
+	b.SetBytes(16 << 20)
+	row := "2,110105194912310021,张三丰,2020-01-02\n"
+	for range b.N {
+		in := io.MultiReader(strings.NewReader("number,holder_id,holder_name,issued_on\n"), io.LimitReader(repeat(row), 16<<20))
+		rd, err := importer.NewReader(in, csvOpts, known)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := rd.Next(); err != nil {
+				break
+			}
+		}
+	}
+}
