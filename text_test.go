@@ -83,3 +83,23 @@ func TestNamesOfOtherEntities(t *testing.T) {
 		t.Fatalf("type name with NUL: fields %q", got)
 	}
 }
+
+// TestProxyAndObjectionText: a proxy's name and an objection's reason and
+// attachment names take the same rules.
+func TestProxyAndObjectionText(t *testing.T) {
+	p := &zhengzhao.ProxyAuthorization{
+		Holder:   zhengzhao.HolderRef{IDType: zhengzhao.IDTypeResident, ID: "11010519491231002X"},
+		Proxy:    zhengzhao.HolderRef{IDType: zhengzhao.IDTypeResident, ID: "310115194803010124"},
+		Relation: zhengzhao.RelationFamily, ProxyName: "李\u202e强", Note: "a\x00b",
+	}
+	got := strings.Join(fieldsOf(p.Validate()), " ")
+	if !strings.Contains(got, "proxy_name") || !strings.Contains(got, "note") {
+		t.Fatalf("proxy fields %q", got)
+	}
+	o := &zhengzhao.ObjectionRequest{License: "x", Reason: "姓名错误\u202e", Fields: []string{"holder.name"},
+		Attachments: []zhengzhao.Attachment{{Name: "scan\u202efdp.exe", MediaType: "application/pdf"}}}
+	got = strings.Join(fieldsOf(o.Validate()), " ")
+	if !strings.Contains(got, "reason") || !strings.Contains(got, "attachments[0].name") {
+		t.Fatalf("objection fields %q", got)
+	}
+}
