@@ -64,6 +64,8 @@ func (h Holder) validate(fe fieldErrors, want HolderKind) {
 		fe.add("name", "required")
 	} else if len([]rune(h.Name)) > 200 {
 		fe.add("name", "at most 200 characters")
+	} else if msg := CheckName(h.Name); msg != "" {
+		fe.add("name", "%s", msg)
 	}
 }
 
@@ -281,25 +283,33 @@ func validateContent(fe fieldErrors, t *LicenseType, number string, h Holder, is
 		fe.add("number", "required")
 	} else if len(number) > 100 {
 		fe.add("number", "at most 100 characters")
+	} else if msg := CheckName(number); msg != "" {
+		fe.add("number", "%s", msg)
 	}
 	var want HolderKind
 	if t != nil {
 		want = t.HolderKind
 	}
 	h.validate(fe.at("holder"), want)
-	if _, err := ParseDate(issuedOn); err != nil {
-		fe.add("issued_on", "must be a date YYYY-MM-DD")
+	if msg := CheckDate(issuedOn); msg != "" {
+		fe.add("issued_on", "%s", msg)
+	} else if birth, ok := ResidentBirthDate(h.ID); ok && h.IDType == IDTypeResident {
+		if issued, _ := ParseDate(issuedOn); issued.Before(birth) {
+			fe.add("issued_on", "must not be before the holder's birth date (from the ID number)")
+		}
 	}
-	from, errFrom := ParseDate(validFrom)
-	if errFrom != nil {
-		fe.add("valid_from", "must be a date YYYY-MM-DD")
+	from, _ := ParseDate(validFrom)
+	fromOK := true
+	if msg := CheckDate(validFrom); msg != "" {
+		fe.add("valid_from", "%s", msg)
+		fromOK = false
 	}
 	if validUntil != nil {
-		until, err := ParseDate(*validUntil)
-		switch {
-		case err != nil:
-			fe.add("valid_until", "must be a date YYYY-MM-DD")
-		case errFrom == nil && until.Before(from):
+		until, _ := ParseDate(*validUntil)
+		switch msg := CheckDate(*validUntil); {
+		case msg != "":
+			fe.add("valid_until", "%s", msg)
+		case fromOK && until.Before(from):
 			fe.add("valid_until", "must not be before valid_from")
 		}
 	}

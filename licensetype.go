@@ -90,6 +90,8 @@ func (t *LicenseType) Validate() error {
 	}
 	if strings.TrimSpace(t.Name) == "" {
 		fe.add("name", "required")
+	} else if msg := CheckName(t.Name); msg != "" {
+		fe.add("name", "%s", msg)
 	}
 	switch t.HolderKind {
 	case HolderPerson, HolderOrganization:
@@ -175,13 +177,15 @@ func (t *LicenseType) validateFields(fe fieldErrors, fields map[string]any) {
 				fe.add(f.Key, "must be a string")
 			} else if f.Required && strings.TrimSpace(s) == "" {
 				fe.add(f.Key, "required (%s)", f.Label)
+			} else if msg := CheckText(s); msg != "" {
+				fe.add(f.Key, "%s", msg)
 			}
 		case FieldDate:
 			s, ok := v.(string)
 			if !ok {
 				fe.add(f.Key, "must be a date YYYY-MM-DD")
-			} else if _, err := ParseDate(s); err != nil {
-				fe.add(f.Key, "must be a date YYYY-MM-DD")
+			} else if msg := CheckDate(s); msg != "" {
+				fe.add(f.Key, "%s", msg)
 			}
 		case FieldNumber:
 			var x float64

@@ -82,6 +82,10 @@ func validName(fe fieldErrors, field, name string) {
 		fe.add(field, "required")
 	case n > 200:
 		fe.add(field, "at most 200 characters")
+	default:
+		if msg := CheckName(name); msg != "" {
+			fe.add(field, "%s", msg)
+		}
 	}
 }
 

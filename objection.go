@@ -141,6 +141,10 @@ func (r *ObjectionRequest) Validate() error {
 		fe.add("reason", "required: say what is wrong and what is right")
 	case n > MaxObjectionReason:
 		fe.add("reason", "at most %d characters", MaxObjectionReason)
+	default:
+		if msg := CheckText(r.Reason); msg != "" {
+			fe.add("reason", "%s", msg)
+		}
 	}
 	switch {
 	case len(r.Fields) == 0:
@@ -165,6 +169,8 @@ func (r *ObjectionRequest) Validate() error {
 		at := fe.at("attachments[" + itoa(i) + "]")
 		if n := len([]rune(strings.TrimSpace(a.Name))); n == 0 || n > MaxAttachmentName {
 			at.add("name", "1 to %d characters", MaxAttachmentName)
+		} else if msg := CheckName(a.Name); msg != "" {
+			at.add("name", "%s", msg) // a file name with U+202E shows "exe.pdf" as "fdp.exe"
 		}
 		if len(a.MediaType) > 100 {
 			at.add("media_type", "at most 100 characters")

@@ -63,9 +63,13 @@ func (p *ProxyAuthorization) Validate() error {
 	}
 	if n := len([]rune(strings.TrimSpace(p.ProxyName))); n == 0 || n > 100 {
 		fe.add("proxy_name", "1 to 100 characters")
+	} else if msg := CheckName(p.ProxyName); msg != "" {
+		fe.add("proxy_name", "%s", msg)
 	}
 	if len([]rune(p.Note)) > 500 {
 		fe.add("note", "at most 500 characters")
+	} else if msg := CheckText(p.Note); msg != "" {
+		fe.add("note", "%s", msg)
 	}
 	if p.ExpiresAt != nil && !p.ExpiresAt.After(p.CreatedAt) {
 		fe.add("expires_at", "must be in the future")

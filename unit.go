@@ -45,6 +45,8 @@ func (u *Unit) Validate() error {
 		fe.add("name", "required")
 	} else if len([]rune(u.Name)) > 200 {
 		fe.add("name", "at most 200 characters")
+	} else if msg := CheckName(u.Name); msg != "" {
+		fe.add("name", "%s", msg)
 	}
 	if len(u.Roles) == 0 {
 		fe.add("roles", "at least one role is required")

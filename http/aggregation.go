@@ -1,7 +1,6 @@
 package http
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // Upload limits of the aggregation endpoints, which replace the server's
@@ -176,7 +176,7 @@ func (s *Server) handleImportReport(w nethttp.ResponseWriter, r *nethttp.Request
 	h.Set("Content-Disposition", `attachment; filename="`+id+`-report.csv"`)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
-	cw := csv.NewWriter(w)
+	cw := report.NewCSVWriter(w)
 	_ = cw.Write([]string{"row", "field", "reason", "outcome"})
 	err = svc.ImportReport(r.Context(), id, func(p *zhengzhao.ImportProblem) error {
 		return cw.Write([]string{strconv.FormatInt(p.Row, 10), p.Field, p.Reason, p.Outcome})
@@ -325,7 +325,7 @@ func (s *Server) handleReconcile(w nethttp.ResponseWriter, r *nethttp.Request) {
 func (s *Server) reconcileCSV(w nethttp.ResponseWriter, r *nethttp.Request, svc zhengzhao.AggregationService, spec *zhengzhao.ReconcileSpec) {
 	h := w.Header()
 	h.Set("Trailer", ReconcileSummaryTrailer)
-	cw := csv.NewWriter(w)
+	cw := report.NewCSVWriter(w)
 	started := false
 	start := func() {
 		if started {

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -50,6 +51,11 @@ func decodeJSON(b []byte, v any) error {
 	if trimmed[0] != '{' {
 		return invalidBody("", "the request body must be a JSON object")
 	}
+	if !utf8.Valid(b) {
+		// encoding/json would put U+FFFD in its place and go on: a name
+		// would be signed other than it was sent.
+		return invalidBody(invalidUTF8Member(b), fmt.Sprintf("the request body is not valid UTF-8 (byte %d)", invalidUTF8At(b)))
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	d.DisallowUnknownFields()
@@ -60,6 +66,58 @@ func decodeJSON(b []byte, v any) error {
 		return invalidBody("", "unexpected data after the JSON object")
 	}
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
+const badByteMark = "\x00zhengzhao-bad-byte"
+
+// invalidUTF8Member returns the JSON path of the member whose value holds
+// the first byte that is not UTF-8 ("" when that cannot be told): the bad
+// byte is replaced by a marker and the document walked to find it.
+func invalidUTF8Member(b []byte) string {
+	const mark = `\u0000zhengzhao-bad-byte` // a JSON escape: decodes to badByteMark
+	i := invalidUTF8At(b)
+	fixed := append(append(append([]byte{}, b[:i]...), mark...), bytes.ToValidUTF8(b[i+1:], []byte("?"))...)
+	var doc any
+	if json.Unmarshal(fixed, &doc) != nil {
+		return ""
+	}
+	var find func(path string, v any) (string, bool)
+	find = func(path string, v any) (string, bool) {
+		switch v := v.(type) {
+		case string:
+			return path, strings.Contains(v, badByteMark)
+		case []any:
+			for i, e := range v {
+				if p, ok := find(path+"["+strconv.Itoa(i)+"]", e); ok {
+					return p, true
+				}
+			}
+		case map[string]any:
+			for _, k := range sortedKeys(v) {
+				if strings.Contains(k, badByteMark) {
+					return joinPath(path, "(member name)"), true
+				}
+				if p, ok := find(joinPath(path, k), v[k]); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	p, _ := find("", doc)
+	return p
 }
 
 func invalidBody(field, message string) error {

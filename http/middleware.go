@@ -115,11 +115,11 @@ func (s *Server) logRequests(next nethttp.Handler) nethttp.Handler {
 		s.logger.LogAttrs(r.Context(), level, "request",
 			slog.String("request_id", info.id),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", logPath(r.URL.Path)),
 			slog.Int("status", sw.status),
 			slog.Int64("bytes", sw.size),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("actor", info.actor),
+			slog.String("actor", zhengzhao.LogRef(s.logKey, info.actor)),
 			slog.String("remote", r.RemoteAddr),
 		)
 	})

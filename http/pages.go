@@ -140,7 +140,7 @@ func (s *Server) pageError(w nethttp.ResponseWriter, r *nethttp.Request, err err
 	status, ok := errorStatus[code]
 	if !ok || code == zhengzhao.EINTERNAL {
 		code, status = zhengzhao.EINTERNAL, nethttp.StatusInternalServerError
-		s.logger.ErrorContext(r.Context(), "page", "path", r.URL.Path, "err", err)
+		s.logger.ErrorContext(r.Context(), "page", "path", logPath(r.URL.Path), "err", err)
 	}
 	msg := zhengzhao.ErrorMessage(err)
 	if ts, perr := loadPages(); perr == nil && ts["error"] != nil && !strings.Contains(err.Error(), "no page \"error\"") {

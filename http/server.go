@@ -54,6 +54,10 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Logger receives request logs and internal errors; nil discards them.
 	Logger *slog.Logger
+	// LogKey keys the references that logs give of holders instead of
+	// their ID numbers (zhengzhao.LogRef); nil means a random key for the
+	// process's life.
+	LogKey []byte
 	// Version is the build version reported by /healthz and /readyz.
 	Version string
 	// RateLimits are the limits of the authentication paths
@@ -97,6 +101,7 @@ type Server struct {
 	bodyLimit int64
 	ready     func(ctx context.Context) error
 	logger    *slog.Logger
+	logKey    []byte
 	version   string
 
 	limits        *authLimits // sign-in hardening (ratelimit.go)
@@ -130,6 +135,7 @@ func NewServer(c Config) *Server {
 		bodyLimit:   c.BodyLimit,
 		ready:       c.Ready,
 		logger:      c.Logger,
+		logKey:      logKeyOrRandom(c.LogKey),
 		version:     c.Version,
 		font:        c.Font,
 

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	Encoding string
 	// Mapping renames the file's columns: file name → standard name.
 	Mapping map[string]string
+	// MaxRowBytes and MaxCellBytes bound one CSV row and one cell (0:
+	// MaxRowBytes, MaxCellBytes). JSON Lines are bounded by MaxLineBytes a
+	// line and MaxCellBytes a string member.
+	MaxRowBytes, MaxCellBytes int
 }
 
 // Row is one data row of a file.
@@ -81,12 +86,13 @@ type Reader struct {
 	csv      *csv.Reader
 	header   []string // standard names of the CSV columns
 	lines    *bufio.Reader
+	limit    *limiter
 	num      int64
 	known    func(string) bool
 }
 
-// MaxLineBytes bounds one JSON line (and, through the CSV reader's buffer,
-// keeps a runaway quoted CSV cell from eating memory).
+// MaxLineBytes bounds one JSON line; MaxRowBytes and MaxCellBytes bound
+// CSV rows and cells.
 const MaxLineBytes = 1 << 20
 
 // NewReader returns a reader of r. known reports whether a column name
@@ -96,6 +102,12 @@ const MaxLineBytes = 1 << 20
 func NewReader(r io.Reader, o Options, known func(string) bool) (*Reader, error) {
 	if known == nil {
 		known = func(c string) bool { return slices.Contains(StandardColumns, c) }
+	}
+	if o.MaxRowBytes <= 0 {
+		o.MaxRowBytes = MaxRowBytes
+	}
+	if o.MaxCellBytes <= 0 {
+		o.MaxCellBytes = MaxCellBytes
 	}
 	rd := &Reader{opts: o, counter: &countingReader{r: r}, known: known}
 	br := bufio.NewReaderSize(rd.counter, 64<<10)
@@ -118,8 +130,14 @@ func NewReader(r io.Reader, o Options, known func(string) bool) (*Reader, error)
 	}
 	rd.encoding = enc
 	var text io.Reader = br
+	if o.Format == zhengzhao.FormatCSV {
+		// Cut oversized rows and cells on the raw bytes, before any decoder
+		// or csv buffer holds them; offsets are the file's.
+		rd.limit = newLimiter(br, rd.counter.n-int64(br.Buffered()), o.MaxRowBytes, o.MaxCellBytes)
+		text = rd.limit
+	}
 	if enc == zhengzhao.EncodingGB18030 {
-		text = bufio.NewReaderSize(simplifiedchinese.GB18030.NewDecoder().Reader(br), 64<<10)
+		text = bufio.NewReaderSize(simplifiedchinese.GB18030.NewDecoder().Reader(text), 64<<10)
 	}
 	if o.Format == zhengzhao.FormatJSONL {
 		rd.lines = bufio.NewReaderSize(text, 64<<10)
@@ -132,6 +150,9 @@ func NewReader(r io.Reader, o Options, known func(string) bool) (*Reader, error)
 	if errors.Is(err, io.EOF) {
 		return nil, fieldErr("", "the file is empty: a CSV file starts with a header row")
 	}
+	if info := rd.limit.take(); info.problem != nil {
+		return nil, fieldErr("", "the CSV header: "+info.problem.Message)
+	}
 	if err != nil {
 		return nil, fieldErr("", "cannot read the CSV header: "+err.Error())
 	}
@@ -139,6 +160,10 @@ func NewReader(r io.Reader, o Options, known func(string) bool) (*Reader, error)
 	seen := map[string]bool{}
 	for i, h := range head {
 		name := strings.TrimSpace(h)
+		if !rd.validText(name) {
+			fe = append(fe, zhengzhao.FieldError{Field: fmt.Sprintf("column %d", i+1), Message: "name is not valid " + rd.encodingName()})
+			name = fmt.Sprintf("column %d", i+1)
+		}
 		if i == 0 {
 			name = strings.TrimPrefix(name, "\ufeff")
 		}
@@ -188,6 +213,15 @@ func (r *Reader) Next() (*Row, error) {
 	}
 	r.num++
 	row := &Row{Num: r.num, Values: make(map[string]any, len(r.header))}
+	info := r.limit.take()
+	if info.problem != nil {
+		p := *info.problem
+		if info.cell >= 0 && info.cell < len(r.header) {
+			p.Field = r.header[info.cell]
+		}
+		row.Problems = append(row.Problems, p)
+		return row, nil
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		if !errors.As(err, &pe) {
@@ -204,8 +238,13 @@ func (r *Reader) Next() (*Row, error) {
 		if i >= len(r.header) || v == "" {
 			continue
 		}
-		if !utf8.ValidString(v) {
-			row.Problems = append(row.Problems, zhengzhao.FieldError{Field: r.header[i], Message: "is not valid text in the file's encoding"})
+		if !r.validText(v) {
+			msg := "is not valid " + r.encodingName()
+			if r.encoding == zhengzhao.EncodingUTF8 {
+				msg += fmt.Sprintf(" at byte %d of the cell", invalidAt(v))
+			}
+			row.Problems = append(row.Problems, zhengzhao.FieldError{Field: r.header[i],
+				Message: fmt.Sprintf("%s (the row starts at byte %d of the file)", msg, info.start)})
 			continue
 		}
 		row.Values[r.header[i]] = strings.Clone(v) // the record is reused
@@ -277,6 +316,10 @@ func (r *Reader) nextJSON() (*Row, error) {
 			if v == nil || v == "" {
 				continue
 			}
+			if s, ok := v.(string); ok && len(s) > r.opts.MaxCellBytes {
+				row.Problems = append(row.Problems, zhengzhao.FieldError{Field: name, Message: fmt.Sprintf("longer than %d bytes", r.opts.MaxCellBytes)})
+				continue
+			}
 			row.Values[name] = v
 		}
 		return row, nil
@@ -311,9 +354,23 @@ func readLine(r *bufio.Reader) ([]byte, error) {
 	}
 }
 
-// detectEncoding returns the given encoding, or, when it is empty, UTF-8
-// if the file starts with a UTF-8 byte order mark or its first 64 KiB are
-// valid UTF-8, and GB18030 otherwise. A UTF-8 byte order mark is skipped.
+// detectEncoding returns the given encoding or, when none is given,
+// detects it from the first 64 KiB without ever reading a UTF-8 file in
+// another encoding because of a damaged byte:
+//
+//   - a UTF-8 byte order mark, or valid UTF-8: UTF-8;
+//   - more multi-byte UTF-8 characters than bytes that are not UTF-8:
+//     UTF-8 — each row holding a bad byte is refused with its row and
+//     byte offset, and every other row is read as written;
+//   - otherwise, valid GB18030 throughout: GB18030 (a file written by a
+//     GBK or GB18030 tool: as UTF-8, its Chinese text is almost nothing
+//     but bad bytes);
+//   - anything else: the file is refused, naming the row and byte offset
+//     of its first byte that is not UTF-8, and asking for --encoding.
+//
+// A UTF-8 byte order mark is skipped. A given encoding is never second-
+// guessed; in a GB18030 file, a cell holding a byte sequence that is not
+// GB18030 is refused like a bad UTF-8 cell.
 func detectEncoding(br *bufio.Reader, given string) (string, error) {
 	switch strings.ToLower(strings.ReplaceAll(given, "_", "-")) {
 	case "":
@@ -330,26 +387,91 @@ func detectEncoding(br *bufio.Reader, given string) (string, error) {
 		return zhengzhao.EncodingUTF8, nil
 	}
 	head, err := br.Peek(64 << 10)
+	atEOF := err != nil
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return "", err
 	}
-	// A multi-byte character may be cut at the end of the window.
-	for i := 0; i < utf8.UTFMax && len(head) > 0 && !utf8.FullRune(head[lastStart(head):]); i++ {
-		head = head[:lastStart(head)]
+	bad := invalidAt(string(head))
+	if bad < 0 || !atEOF && len(head)-bad < utf8.UTFMax && !utf8.FullRune(head[bad:]) {
+		return zhengzhao.EncodingUTF8, nil // valid, or a character cut by the window's end
 	}
-	if utf8.Valid(head) {
-		return zhengzhao.EncodingUTF8, nil
+	good, wrong := utf8Evidence(head, atEOF)
+	if good > wrong {
+		return zhengzhao.EncodingUTF8, nil // UTF-8 text with bad bytes: their rows are refused
 	}
-	return zhengzhao.EncodingGB18030, nil
+	if validGB18030(head, atEOF) {
+		return zhengzhao.EncodingGB18030, nil
+	}
+	where := "the header"
+	if row := rowAt(head, bad); row > 0 {
+		where = fmt.Sprintf("row %d", row)
+	}
+	return "", fieldErr("encoding", fmt.Sprintf("byte %d of the file (%s) is neither UTF-8 nor GB18030: convert the file or give --encoding", bad, where))
 }
 
-// lastStart returns the index of the last rune start in b.
-func lastStart(b []byte) int {
-	i := len(b) - 1
-	for i > 0 && !utf8.RuneStart(b[i]) {
-		i--
+// utf8Evidence counts the multi-byte UTF-8 characters of b and the bytes
+// that start no UTF-8 character (a character cut at the end of b is
+// neither unless atEOF). Chinese text in GB18030 is nearly all bytes that
+// are not UTF-8; UTF-8 text with a damaged byte is nearly all characters.
+func utf8Evidence(b []byte, atEOF bool) (good, wrong int) {
+	for len(b) > 0 {
+		if b[0] < utf8.RuneSelf {
+			b = b[1:]
+			continue
+		}
+		if !atEOF && !utf8.FullRune(b) {
+			break
+		}
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			wrong++
+		} else {
+			good++
+		}
+		b = b[size:]
 	}
-	return max(i, 0)
+	return good, wrong
+}
+
+// validGB18030 reports whether b is GB18030 text (an incomplete character
+// at its end allowed unless atEOF).
+func validGB18030(b []byte, atEOF bool) bool {
+	dst := make([]byte, 2*len(b)+utf8.UTFMax)
+	nDst, _, err := simplifiedchinese.GB18030.NewDecoder().Transform(dst, b, atEOF)
+	if err != nil && (atEOF || !errors.Is(err, transform.ErrShortSrc)) {
+		return false
+	}
+	return !bytes.ContainsRune(dst[:nDst], utf8.RuneError)
+}
+
+// invalidAt returns the byte index of the first byte of s that is not
+// UTF-8, or -1.
+func invalidAt(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// validText reports whether a cell decoded right: valid UTF-8 in a UTF-8
+// file; in a GB18030 file, no U+FFFD, which the decoder puts for a byte
+// sequence that is not GB18030.
+func (r *Reader) validText(s string) bool {
+	if r.encoding == zhengzhao.EncodingGB18030 {
+		return !strings.ContainsRune(s, utf8.RuneError)
+	}
+	return utf8.ValidString(s)
+}
+
+func (r *Reader) encodingName() string {
+	if r.encoding == zhengzhao.EncodingGB18030 {
+		return "GB18030"
+	}
+	return "UTF-8"
 }
 
 func skipBOM(br *bufio.Reader) bool {

@@ -8,7 +8,6 @@
 package report
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -51,7 +50,7 @@ func WriteCatalogCSV(w io.Writer, c *zhengzhao.PublicCatalog) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	cw.UseCRLF = true // what Excel writes and expects
 	_ = cw.Write([]string{"发证单位 Issuer", "统一社会信用代码 Issuer code", "标准级别 Level", "证照类型代码 Type code",
 		"证照名称 Name", "持证主体 Holder kind", "归集起始 Collected since", "照面信息 Face fields", "字段标识 Field keys"})
@@ -116,7 +115,7 @@ func WriteAnnualCSV(w io.Writer, r *zhengzhao.AnnualReport) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
+	cw := NewCSVWriter(w)
 	cw.UseCRLF = true
 	row := func(cells ...string) { _ = cw.Write(cells) }
 	row(fmt.Sprintf("%d 年度电子证照工作考核报告 Annual assessment %d", r.Year, r.Year))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/library"
+	zreport "github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // localLibrary opens the store and library of the data directory or
@@ -89,7 +89,7 @@ Exit status: 0 no difference, 1 differences (see the report), 2 error.`,
 				return err
 			}
 			defer os.Remove(report + ".tmp")
-			w := csv.NewWriter(out)
+			w := zreport.NewCSVWriter(out)
 			_ = w.Write([]string{"row", "base", "kind", "library", "issuer"})
 			var diffs int64
 			sum, err := lib.Aggregation.Reconcile(ctx, &zhengzhao.ReconcileSpec{Issuer: issuer, Format: format, Encoding: encoding}, in,

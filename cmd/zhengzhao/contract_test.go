@@ -4,6 +4,7 @@ import (
 	"fmt"
 	nethttp "net/http"
 	"os"
+	"syscall"
 	"testing"
 
 	zzhttp "github.com/zhengzhao-project/zhengzhao/http"
@@ -16,6 +17,9 @@ import (
 // document the server serves: a response that breaks it fails the request,
 // and so the test, with the mismatch as the error.
 func TestMain(m *testing.M) {
+	// Test data directories are made by t.TempDir (0755); the server
+	// refuses a data directory open to others (datadir.go).
+	syscall.Umask(0o077)
 	v, err := contract.New(zzhttp.OpenAPI())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

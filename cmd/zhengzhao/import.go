@@ -25,6 +25,7 @@ import (
 
 	"github.com/zhengzhao-project/zhengzhao"
 	"github.com/zhengzhao-project/zhengzhao/importer"
+	"github.com/zhengzhao-project/zhengzhao/report"
 )
 
 // importOptions are the flags of zhengzhao import.
@@ -137,8 +138,8 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 
 	prog := newImportProgress(cmd.ErrOrStderr(), o.progress, spec.Size, log)
 	var (
-		job    *zhengzhao.ImportJob
-		report func(w *csv.Writer) error
+		job  *zhengzhao.ImportJob
+		fill func(w *report.CSVWriter) error
 	)
 	if o.server != "" {
 		if o.issuer == "" && o.key == "" {
@@ -147,7 +148,7 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 		c := &apiClient{base: strings.TrimRight(o.server, "/"), key: o.key}
 		job, err = c.importFile(ctx, spec, &countingReader{r: f, onRead: prog.bytes})
 		if err == nil && job.Problems() > 0 {
-			report = func(w *csv.Writer) error { return c.importReport(ctx, job.ID, w) }
+			fill = func(w *report.CSVWriter) error { return c.importReport(ctx, job.ID, w) }
 		}
 	} else {
 		if o.issuer == "" {
@@ -166,7 +167,7 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 		sys := zhengzhao.NewContextWithActor(ctx, zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 		job, err = lib.Aggregation.Import(sys, spec, f)
 		if err == nil && job.Problems() > 0 {
-			report = func(w *csv.Writer) error {
+			fill = func(w *report.CSVWriter) error {
 				return lib.Aggregation.ImportReport(sys, job.ID, func(p *zhengzhao.ImportProblem) error { return w.Write(importer.ReportRecord(p)) })
 			}
 		}
@@ -184,8 +185,8 @@ func runImport(cmd *cobra.Command, path string, o *importOptions) error {
 	out := cmd.OutOrStdout()
 	fmt.Fprintf(out, "import %s: %d rows: %d imported (%d with findings), %d already in the library, %d rejected\n",
 		job.ID, job.Rows, job.Imported, job.Findings, job.Duplicates, job.Rejected)
-	if report != nil {
-		if err := writeReport(o.report, report); err != nil {
+	if fill != nil {
+		if err := writeReport(o.report, fill); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
 		fmt.Fprintf(out, "report: %s\n", o.report)
@@ -214,13 +215,13 @@ func importKey(r io.Reader, spec *zhengzhao.ImportSpec) (string, error) {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)) + ":" + hex.EncodeToString(oh[:4]), nil
 }
 
-func writeReport(path string, fill func(w *csv.Writer) error) error {
+func writeReport(path string, fill func(w *report.CSVWriter) error) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
+	w := report.NewCSVWriter(f)
 	_ = w.Write(importer.ReportHeader)
 	err = fill(w)
 	w.Flush()
@@ -414,7 +415,7 @@ func (c *apiClient) importFile(ctx context.Context, spec *zhengzhao.ImportSpec, 
 	return &job, nil
 }
 
-func (c *apiClient) importReport(ctx context.Context, id string, w *csv.Writer) error {
+func (c *apiClient) importReport(ctx context.Context, id string, w *report.CSVWriter) error {
 	req, err := c.request(ctx, "GET", "/v1/imports/"+url.PathEscape(id)+"/report", nil)
 	if err != nil {
 		return err

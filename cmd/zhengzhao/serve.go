@@ -105,8 +105,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	c.pgTracer = m.obs.tracing.PgxTracer()
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return fmt.Errorf("data directory: %w", err)
+	if err := prepareDataDir(c.DataDir); err != nil {
+		return err
 	}
 	store, err := openStore(ctx, c, m.Logger)
 	if err != nil {
@@ -141,6 +141,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	logKey, err := loadOrCreateLogKey(c.path("log-ref.key"))
+	if err != nil {
+		return err
+	}
 	m.server = zzhttp.NewServer(zzhttp.Config{
 		Units: lib.Units, Catalog: lib.Catalog, Licenses: m.Metrics.Licenses(lib.Licenses), Keys: lib.Keys, Audit: lib.Audit,
 		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Holders: lib.Holders, Use: lib.Use,
@@ -150,6 +154,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		TrustedProxies: proxies,
 		Ready:          readiness(store),
 		Logger:         m.Logger,
+		LogKey:         logKey,
 		Version:        version,
 		Font:           pdfFont,
 		Instrument:     instrument,
@@ -215,12 +220,19 @@ func openStore(ctx context.Context, c Config, log *slog.Logger) (zhengzhao.Store
 	case c.DB != "":
 		return nil, fmt.Errorf("--db must be a postgres:// URL (got %q); leave it empty for SQLite in the data directory", redactDSN(c.DB))
 	}
-	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data directory: %w", err)
+	if err := prepareDataDir(c.DataDir); err != nil {
+		return nil, err
+	}
+	if err := createPrivate(c.path("zhengzhao.db")); err != nil {
+		return nil, err
 	}
 	s, err := sqlite.Open(c.path("zhengzhao.db"), sqlite.WithLogger(log))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if err := narrowPrivate(c.path("zhengzhao.db")); err != nil {
+		s.Close()
+		return nil, err
 	}
 	return s, nil
 }
