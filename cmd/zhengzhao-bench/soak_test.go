@@ -39,7 +39,7 @@ func TestSoak(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	const token = "soak-test-admin-token"
+	const token = "soak-test-admin-token-0123456789abcdef"
 	srv := exec.Command(bin, "serve", "--data", filepath.Join(dir, "data"), "--addr", addr)
 	srv.Env = append(os.Environ(), "ZHENGZHAO_ADMIN_TOKEN="+token)
 	var logs bytes.Buffer
