@@ -341,14 +341,26 @@ func (t *Tx) AddStats(deltas []zhengzhao.StatDelta) error {
 		a, b := keys[i], keys[j]
 		return a.unit+"\x00"+a.g+"\x00"+a.period+"\x00"+a.metric+"\x00"+a.typ < b.unit+"\x00"+b.g+"\x00"+b.period+"\x00"+b.metric+"\x00"+b.typ
 	})
-	args := make([]any, 0, 7*len(keys))
-	for _, k := range keys {
-		args = append(args, k.unit, k.g, k.period, k.metric, k.typ, sums[k][0], sums[k][1])
-	}
-	_, err := t.exec(op, `INSERT INTO stats (unit, g, period, metric, type, n, sum) VALUES `+values(len(keys), 7)+`
+	// Statements of at most statsPerInsert rows stay below SQLite's limit
+	// of bound variables (32,766) for any batch size.
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), statsPerInsert)]
+		keys = keys[len(chunk):]
+		args := make([]any, 0, 7*len(chunk))
+		for _, k := range chunk {
+			args = append(args, k.unit, k.g, k.period, k.metric, k.typ, sums[k][0], sums[k][1])
+		}
+		_, err := t.exec(op, `INSERT INTO stats (unit, g, period, metric, type, n, sum) VALUES `+values(len(chunk), 7)+`
 		ON CONFLICT (unit, g, period, metric, type) DO UPDATE SET n = stats.n + excluded.n, sum = stats.sum + excluded.sum`, args...)
-	return err
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// statsPerInsert is the most counter rows AddStats writes in one statement.
+const statsPerInsert = 1000
 
 // SumStats adds up the matching counters.
 func (t *Tx) SumStats(f zhengzhao.StatFilter) ([]zhengzhao.StatSum, error) {

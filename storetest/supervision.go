@@ -17,6 +17,7 @@ var supervisionTests = []test{
 	{"Contacts", testContacts},
 	{"StatsAddAndSum", testStatsAddAndSum},
 	{"StatsGroupAndFilter", testStatsGroupAndFilter},
+	{"StatsLargeBatch", testStatsLargeBatch},
 	{"SampleLicenses", testSampleLicenses},
 	{"SampleUses", testSampleUses},
 	{"RandomChecks", testRandomChecks},
@@ -485,6 +486,28 @@ func testRandomChecks(t *testing.T, s zhengzhao.Store) {
 		_, n, _, err = tx.FindRandomChecks(zhengzhao.RandomCheckFilter{})
 		if err != nil || n != 2 {
 			t.Errorf("FindRandomChecks() total %d, %v", n, err)
+		}
+		return nil
+	})
+}
+
+// testStatsLargeBatch adds more counters in one call than one SQLite
+// statement may bind (32,766 variables at 7 a row): the store splits it.
+func testStatsLargeBatch(t *testing.T, s zhengzhao.Store) {
+	u := uscc(1)
+	var ds []zhengzhao.StatDelta
+	for i := range 6000 {
+		ds = append(ds, zhengzhao.StatDelta{Day: "2026-05-01", Unit: u, Type: fmt.Sprintf("T%05d", i), Metric: zhengzhao.MetricIssued, N: 1})
+	}
+	update(t, s, func(tx zhengzhao.Tx) error { return tx.AddStats(ds) })
+	view(t, s, func(tx zhengzhao.ReadTx) error {
+		got, err := tx.SumStats(zhengzhao.StatFilter{Unit: &u, Ranges: []zhengzhao.StatRange{{Granularity: zhengzhao.StatYearly, From: "2026", To: "2026"}},
+			GroupBy: []string{zhengzhao.StatByType}})
+		if err != nil {
+			return err
+		}
+		if len(got) != 6000 {
+			t.Errorf("yearly counters by type = %d, want 6000", len(got))
 		}
 		return nil
 	})
