@@ -91,3 +91,27 @@ func TestVerifyCacheRetainedSize(t *testing.T) {
 		t.Errorf("only %d entries fit in %d bytes: the size function overestimates badly", c.len(), bound)
 	}
 }
+
+// TestStatusCacheRetainedSize does the same for the status cache, with
+// entries as the store's FindLicenseStatus returns them.
+func TestStatusCacheRetainedSize(t *testing.T) {
+	const bound = 4 << 20
+	before := heapInUse()
+	c := newCache(bound, statusEntrySize)
+	now := time.Now()
+	for i := 0; i < 40_000; i++ { // about 5 times the bound
+		l := &zhengzhao.License{ID: fmt.Sprintf("ZZDL.110000.%010d.01", i), Type: "ZZDL", Serial: fmt.Sprintf("%010d", i),
+			Version: "01", Issuer: zhengzhao.Party{Code: "110000"}, Status: zhengzhao.StatusValid}
+		c.put(l.ID, statusEntry{status: &zhengzhao.LicenseStatus{License: l}, fetched: now})
+	}
+	retained := int64(heapInUse()) - int64(before)
+	runtime.KeepAlive(c)
+	t.Logf("%d entries, %d bytes accounted, %d bytes retained on the heap (%d per entry)",
+		c.len(), c.bytes(), retained, retained/int64(c.len()))
+	if c.bytes() > bound {
+		t.Errorf("accounted %d bytes, bound %d", c.bytes(), bound)
+	}
+	if retained > bound {
+		t.Errorf("the cache retains %d bytes of heap, bound %d: the size function underestimates", retained, bound)
+	}
+}

@@ -53,6 +53,7 @@ func offlineCheckSize(_ [32]byte, oc *offlineCheck) int {
 		n += 16 + len(r)
 	}
 	if l := oc.license; l != nil {
+		n += 32 // the allocations' rounding up to Go's size classes
 		n += int(unsafe.Sizeof(*l)) + len(l.ID) + len(l.ValidFrom)
 		if l.ValidUntil != nil {
 			n += 16 + len(*l.ValidUntil)
