@@ -58,10 +58,23 @@ type Config struct {
 	// made through other servers within the TTL. Negative: read every
 	// time. Default DefaultVerifyStatusTTL.
 	VerifyStatusTTL time.Duration
+	// VerifyCacheBytes bounds the heap the verification caches retain
+	// (offline checks by document digest, stored signature values,
+	// recent statuses): the server's memory stays flat whatever the number
+	// of licenses verified. Default DefaultVerifyCacheBytes.
+	VerifyCacheBytes int
 	// Holder configures the holder area: display tokens, sessions,
 	// notifications of deliveries (defaults in HolderOptions).
 	Holder HolderOptions
 }
+
+// DefaultVerifyCacheBytes is the default of Config.VerifyCacheBytes:
+// 32 MiB. Half goes to offline checks (about 600 bytes each, so some
+// 28 000 documents), a quarter to statuses (about 700 bytes each, some
+// 12 000: with the default one-second TTL only licenses verified in the
+// last second need one), an eighth each to signature values and change
+// marks.
+const DefaultVerifyCacheBytes = 32 << 20
 
 // DefaultSignerRecheck is the default of Config.SignerRecheck.
 const DefaultSignerRecheck = 30 * time.Second
@@ -176,8 +189,12 @@ func newCore(c Config) (*core, error) {
 	if ttl == 0 {
 		ttl = DefaultVerifyStatusTTL
 	}
+	budget := c.VerifyCacheBytes
+	if budget <= 0 {
+		budget = DefaultVerifyCacheBytes
+	}
 	l := &core{
-		statuses: newStatusCache(ttl),
+		statuses: newStatusCache(ttl, budget/4, budget/8),
 		ca:       c.CA,
 		sealer:   c.Sealer,
 		logSig:   c.LogSigner,
@@ -192,8 +209,8 @@ func newCore(c Config) (*core, error) {
 
 		signerRecheck: c.SignerRecheck,
 
-		verified: newCache[[32]byte, *offlineCheck](verifyCacheSize),
-		proofs:   newCache[string, string](verifyCacheSize),
+		verified: newCache(budget/2, offlineCheckSize),
+		proofs:   newCache(budget/8, proofSize),
 	}
 	// The library sees its store through trackingStore, so that a change
 	// committed here reaches the status cache at once; Store() returns

@@ -29,9 +29,11 @@ type statusEntry struct {
 	fetched time.Time // taken before the read
 }
 
-func newStatusCache(ttl time.Duration) *statusCache {
-	return &statusCache{ttl: ttl, statuses: newCache[string, statusEntry](verifyCacheSize),
-		changed: newCache[string, time.Time](verifyCacheSize)}
+// newStatusCache bounds the statuses at statusBytes and the change marks
+// at changedBytes (cache.go).
+func newStatusCache(ttl time.Duration, statusBytes, changedBytes int) *statusCache {
+	return &statusCache{ttl: ttl, statuses: newCache(statusBytes, statusEntrySize),
+		changed: newCache(changedBytes, changedSize)}
 }
 
 // get returns a usable entry for a license ID at now.

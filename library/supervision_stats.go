@@ -76,7 +76,7 @@ func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) 
 // issueLags memoizes issueLag: this runs inside the serialised write of
 // every issue, and counting working days walks the calendar day by day,
 // while issue dates repeat and "today" changes once a day.
-var issueLags = newCache[[2]string, int](1 << 14)
+var issueLags = newCache(4<<20, func(k [2]string, _ int) int { return mapSlot + 40 + len(k[0]) + len(k[1]) })
 
 // issueLag returns the working days from a paper issue date (noon, Beijing)
 // to the instant the library signed.

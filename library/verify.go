@@ -7,22 +7,89 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"time"
+	"unsafe"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
 
-// verifyCacheSize bounds the caches of the verification hot path (per
-// cache, twice this many entries at most).
-const verifyCacheSize = 100_000
-
 // offlineCheck is the part of a verification that depends only on the
 // document's bytes: signature, certificate chain at the signing time, and
-// the parsed fields the online part needs. It is cached by the SHA-256 of
-// the bytes, since the same license is shown and checked many times.
+// the few parsed fields the online part needs. It is cached by the SHA-256
+// of the bytes, since the same license is shown and checked many times.
 type offlineCheck struct {
 	signature, trusted bool
 	reasons            []string
-	license            *zhengzhao.License // nil when the bytes are not a license
+	license            *zhengzhao.License // nil when the bytes are not a license; else slim
+}
+
+// slimLicense keeps of a parsed license only what VerifyLicense reads
+// after the offline check: the ID (and so the base), the validity dates,
+// the signature value and the composite field. A cached entry is then a
+// few hundred bytes instead of the whole document's faces and certificate
+// (about 3 KB).
+func slimLicense(l *zhengzhao.License) *zhengzhao.License {
+	s := &zhengzhao.License{ID: l.ID, ValidFrom: l.ValidFrom, ValidUntil: l.ValidUntil, SignedAt: l.SignedAt}
+	if l.Proof != nil {
+		s.Proof = &zhengzhao.Proof{Value: l.Proof.Value}
+	}
+	if v, ok := l.Fields[zhengzhao.CompositeField]; ok {
+		s.Fields = map[string]any{zhengzhao.CompositeField: v}
+	}
+	return s
+}
+
+// mapSlot is what a map entry costs beyond its key and value: its share
+// of the bucket (tophash, overflow pointer) and the spare room of a map
+// that grew by doubling.
+const mapSlot = 64
+
+// Sizes of the verification caches' entries on the heap, as their caches
+// account them (cache.go). TestVerifyCacheRetainedSize checks them
+// against the heap.
+func offlineCheckSize(_ [32]byte, oc *offlineCheck) int {
+	n := mapSlot + 32 + 8 + int(unsafe.Sizeof(*oc))
+	for _, r := range oc.reasons {
+		n += 16 + len(r)
+	}
+	if l := oc.license; l != nil {
+		n += 32 // the allocations' rounding up to Go's size classes
+		n += int(unsafe.Sizeof(*l)) + len(l.ID) + len(l.ValidFrom)
+		if l.ValidUntil != nil {
+			n += 16 + len(*l.ValidUntil)
+		}
+		if l.Proof != nil {
+			n += int(unsafe.Sizeof(*l.Proof)) + len(l.Proof.Value)
+		}
+		if l.Fields != nil {
+			n += 256 // a one-entry map
+			if v, ok := l.Fields[zhengzhao.CompositeField].(string); ok {
+				n += len(v)
+			}
+		}
+	}
+	return n
+}
+
+func proofSize(id, value string) int { return mapSlot + 32 + len(id) + len(value) }
+
+func statusEntrySize(id string, e statusEntry) int {
+	n := mapSlot + 16 + len(id) + int(unsafe.Sizeof(e))
+	if st := e.status; st != nil {
+		n += int(unsafe.Sizeof(*st))
+		if l := st.License; l != nil {
+			n += int(unsafe.Sizeof(*l)) + len(l.ID) + len(l.Type) + len(l.Issuer.Code) + len(l.Serial) +
+				len(l.Version) + len(l.Status) + len(l.SupersededBy) + len(l.RevocationReason)
+			if l.RevokedAt != nil {
+				n += int(unsafe.Sizeof(*l.RevokedAt))
+			}
+		}
+	}
+	return n
+}
+
+func changedSize(base string, _ time.Time) int {
+	return mapSlot + 16 + len(base) + int(unsafe.Sizeof(time.Time{}))
 }
 
 // VerifyLicense checks a license document offline (signature, issuer
@@ -44,7 +111,7 @@ func (l *Licenses) VerifyLicense(ctx context.Context, doc []byte) (*zhengzhao.Ve
 		if err := json.Unmarshal(doc, &lic); err != nil {
 			oc.reasons = append(append([]string{}, oc.reasons...), "the document is not a license: "+err.Error())
 		} else {
-			oc.license = &lic
+			oc.license = slimLicense(&lic)
 		}
 		// Without signed_at the chain was checked at now: not cacheable.
 		if oc.license != nil && !oc.license.SignedAt.IsZero() {

@@ -134,8 +134,8 @@ func TestDocumentBytes(t *testing.T) {
 
 // TestUpgradeFromVersion5 opens a database as the store before sqlstore
 // left it (schema_migrations at version 5, licenses without signed_at)
-// with a license in it: Open applies 0006, the old license reads back, and
-// new licenses are stored.
+// with a license in it: Open applies 0006 and later, the old license reads
+// back, and new licenses are stored.
 func TestUpgradeFromVersion5(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "zhengzhao.db")
 	s, err := Open(path)
@@ -163,7 +163,7 @@ func TestUpgradeFromVersion5(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.wdb.ExecContext(ctx, `ALTER TABLE licenses DROP COLUMN signed_at; DELETE FROM schema_migrations WHERE version = 6`); err != nil {
+	if _, err := s.wdb.ExecContext(ctx, `DROP INDEX licenses_issuer_holder; ALTER TABLE licenses DROP COLUMN signed_at; DELETE FROM schema_migrations WHERE version >= 6`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -174,8 +174,8 @@ func TestUpgradeFromVersion5(t *testing.T) {
 	}
 	defer s.Close()
 	var version int
-	if err := s.wdb.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != 6 {
-		t.Fatalf("schema version %d, %v; want 6", version, err)
+	if err := s.wdb.QueryRowContext(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&version); err != nil || version != 7 {
+		t.Fatalf("schema version %d, %v; want 7", version, err)
 	}
 	if err := s.Update(ctx, func(tx zhengzhao.Tx) error {
 		if _, err := tx.FindLicenseByID(old.ID); err != nil {

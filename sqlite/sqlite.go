@@ -74,8 +74,37 @@ type Store struct {
 	rstmts    stmts
 	committer *groupcommit.Committer[*batch]
 
+	stopOptimize chan struct{} // closed by Close
+	optimized    sync.WaitGroup
+
 	closeOnce sync.Once
 	closeErr  error
+}
+
+// optimizeEvery is how often a long-running store refreshes the planner's
+// statistics with PRAGMA optimize, as SQLite recommends for applications
+// that keep a database open for a long time.
+const optimizeEvery = time.Hour
+
+// optimize runs PRAGMA optimize every optimizeEvery until Close. It only
+// analyses tables whose size has changed much since their last analysis,
+// within SQLite's own analysis limit, so it is cheap when nothing
+// changed. A failure is logged: the statistics are an aid to the planner,
+// not data.
+func (s *Store) optimize() {
+	defer s.optimized.Done()
+	t := time.NewTicker(optimizeEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopOptimize:
+			return
+		case <-t.C:
+			if _, err := s.wdb.Exec(`PRAGMA optimize`); err != nil {
+				s.log.Warn("sqlite: PRAGMA optimize failed", "err", err)
+			}
+		}
+	}
 }
 
 // Option configures a Store.
@@ -131,6 +160,14 @@ func Open(path string, opts ...Option) (*Store, error) {
 		s.wdb.Close()
 		return nil, err
 	}
+	// Planner statistics for the tables that lack them or have grown much
+	// since (SQLite's recommendation at open): without them SQLite may
+	// pick a poor index (see migration 0007). Before the readers open, so
+	// that they plan with them.
+	if _, err := s.wdb.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite: open %s: optimize: %w", path, err)
+	}
 
 	if s.rdb, err = sql.Open("sqlite", dsn(path, readerPragmas)); err != nil {
 		s.wdb.Close()
@@ -157,6 +194,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 
 	s.committer = groupcommit.New(s.begin, groupcommit.Options{MaxBatch: o.maxBatch, Logger: o.log})
+	s.stopOptimize = make(chan struct{})
+	s.optimized.Add(1)
+	go s.optimize()
 	return s, nil
 }
 
@@ -257,6 +297,8 @@ func (s *Store) Ping(ctx context.Context) error {
 // database. Later calls fail; Close may be called again.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.stopOptimize)
+		s.optimized.Wait()
 		s.committer.Close()
 		s.rstmts.close()
 		s.wstmts.close()
