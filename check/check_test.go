@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/check"
 	"github.com/zhengzhao-project/zhengzhao/demo"
+	"github.com/zhengzhao-project/zhengzhao/internal/libtest"
 	"github.com/zhengzhao-project/zhengzhao/library"
 	"github.com/zhengzhao-project/zhengzhao/sign"
 	"github.com/zhengzhao-project/zhengzhao/sqlite"
@@ -22,28 +22,8 @@ import (
 // demoLibrary is the demo data set on SQLite, checkpointed.
 func demoLibrary(t *testing.T) (*library.Services, *sqlite.Store, check.Config, string) {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ca, _, err := sign.LoadOrCreateCA(dir, "Test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _, err := sign.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, v, err := auditlog.LoadOrCreateLogKey(filepath.Join(dir, "log.key"), "test.local/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: s, LogVerifier: v})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := libtest.Open(t)
+	lib, store, ca, v := l.Services, l.Store, l.CA, l.LogVerifier
 	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
 	if _, err := demo.Load(sys, demo.Services{Units: lib.Units, Catalog: lib.Catalog, Licenses: lib.Licenses,
 		Aggregation: lib.Aggregation, Supervision: lib.Supervision, Use: lib.Use}, demo.Options{Licenses: 40}); err != nil {
@@ -56,7 +36,7 @@ func demoLibrary(t *testing.T) (*library.Services, *sqlite.Store, check.Config, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return lib, store, check.Config{LogVerifier: v, Trust: trust}, filepath.Join(dir, "zhengzhao.db")
+	return lib, store, check.Config{LogVerifier: v, Trust: trust}, l.DB
 }
 
 func run(t *testing.T, store zhengzhao.Store, c check.Config) *check.Report {
@@ -113,14 +93,14 @@ func TestPublished(t *testing.T) {
 		t.Fatalf("own checkpoint: %v", rep.Problems)
 	}
 	// Signed with the library's own key, as its publisher would.
-	s, _, err := auditlog.LoadOrCreateLogKey(filepath.Join(filepath.Dir(store.Path()), "log.key"), "test.local/audit")
+	s, _, err := auditlog.LoadOrCreateLogKey(filepath.Join(filepath.Dir(store.Path()), "log.key"), libtest.Origin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ahead, _ := auditlog.SignCheckpoint(s, "test.local/audit", cp.Size+5, cp.Root)
+	ahead, _ := auditlog.SignCheckpoint(s, libtest.Origin, cp.Size+5, cp.Root)
 	other := append([]byte(nil), cp.Root...)
 	other[0] ^= 1
-	replaced, _ := auditlog.SignCheckpoint(s, "test.local/audit", cp.Size, other)
+	replaced, _ := auditlog.SignCheckpoint(s, libtest.Origin, cp.Size, other)
 	c.Published = []string{ahead, replaced}
 	rep := run(t, store, c)
 	text := ""

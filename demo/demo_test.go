@@ -2,46 +2,17 @@ package demo_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
-	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/demo"
+	"github.com/zhengzhao-project/zhengzhao/internal/libtest"
 	"github.com/zhengzhao-project/zhengzhao/library"
-	"github.com/zhengzhao-project/zhengzhao/sign"
-	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
 
 // openLibrary builds a real library on SQLite in a temporary directory,
 // as serve does.
-func openLibrary(t *testing.T) *library.Services {
-	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ca, _, err := sign.LoadOrCreateCA(dir, "Zhengzhao", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _, err := sign.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, lv, err := auditlog.LoadOrCreateLogKey(filepath.Join(dir, "log.key"), "zhengzhao.test/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: ls, LogVerifier: lv, Origin: "zhengzhao.test/audit"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return lib
-}
+func openLibrary(t *testing.T) *library.Services { return libtest.Open(t).Services }
 
 // TestLoadLooksLikeAMonth loads the demo and reads the supervision figures
 // the dashboard shows: the imported back catalogue is not counted as

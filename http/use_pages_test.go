@@ -5,18 +5,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
-	"github.com/zhengzhao-project/zhengzhao/auditlog"
 	"github.com/zhengzhao-project/zhengzhao/demo"
 	zhttp "github.com/zhengzhao-project/zhengzhao/http"
+	"github.com/zhengzhao-project/zhengzhao/internal/libtest"
 	"github.com/zhengzhao-project/zhengzhao/library"
-	"github.com/zhengzhao-project/zhengzhao/sign"
-	"github.com/zhengzhao-project/zhengzhao/sqlite"
 )
 
 // The matter pages are tested against the real library on SQLite, not
@@ -43,28 +39,8 @@ type usePages struct {
 
 func newUsePages(t *testing.T) *usePages {
 	t.Helper()
-	dir := t.TempDir()
-	store, err := sqlite.Open(filepath.Join(dir, "zhengzhao.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	ca, _, err := sign.LoadOrCreateCA(dir, "Test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	sealer, _, err := sign.LoadOrCreateMasterKey(filepath.Join(dir, "master.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ls, lv, err := auditlog.LoadOrCreateLogKey(filepath.Join(dir, "log.key"), "test.local/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := library.New(library.Config{Store: store, CA: ca, Sealer: sealer, LogSigner: ls, LogVerifier: lv})
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := libtest.Open(t).Services
+	var err error
 	p := &usePages{lib: lib, admin: zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorAdmin})}
 	for _, u := range []*zhengzhao.Unit{
 		{Code: pageIssuerUnit, Name: "上海市市场监督管理局", Roles: []zhengzhao.Role{zhengzhao.RoleIssuer}, Region: "310000", SigningAlg: zhengzhao.AlgEdDSA},
