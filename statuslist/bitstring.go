@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -35,18 +36,11 @@ func (l *List) EncodeBitstringLevel(level int) (string, error) {
 	if l.order != msbFirst {
 		return "", fmt.Errorf("statuslist: encode bitstring: list is in token (lsb-first) layout")
 	}
-	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, level)
+	z, err := deflate(l.data, func(w io.Writer) (io.WriteCloser, error) { return gzip.NewWriterLevel(w, level) })
 	if err != nil {
 		return "", err
 	}
-	if _, err := w.Write(l.data); err != nil {
-		return "", err
-	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	return "u" + base64.RawURLEncoding.EncodeToString(buf.Bytes()), nil
+	return "u" + base64.RawURLEncoding.EncodeToString(z), nil
 }
 
 // DecodeBitstring decodes an encodedList of size-bit entries. It requires

@@ -1,7 +1,9 @@
 package statuslist
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/zhengzhao-project/zhengzhao"
 )
@@ -111,4 +113,34 @@ func invalid(field, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	return &zhengzhao.Error{Code: zhengzhao.EINVALID, Message: "status list " + field + ": " + msg,
 		Fields: []zhengzhao.FieldError{{Field: field, Message: msg}}}
+}
+
+// deflate compresses data through the writer that newWriter wraps around
+// a buffer: zlib for the IETF token list, gzip for the W3C bitstring.
+func deflate(data []byte, newWriter func(io.Writer) (io.WriteCloser, error)) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := newWriter(&buf)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(data); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// inflate reads a decompressor to the end, refusing more than max bytes.
+func inflate(r io.ReadCloser, max int) ([]byte, error) {
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return nil, fmt.Errorf("corrupt compressed data")
+	}
+	if len(data) > max {
+		return nil, fmt.Errorf("longer than %d bytes uncompressed", max)
+	}
+	return data, nil
 }

@@ -38,18 +38,11 @@ func (l *List) EncodeTokenLevel(level int) (string, error) {
 	if l.order != lsbFirst {
 		return "", fmt.Errorf("statuslist: encode token: list is in bitstring (msb-first) layout")
 	}
-	var buf bytes.Buffer
-	w, err := zlib.NewWriterLevel(&buf, level)
+	z, err := deflate(l.data, func(w io.Writer) (io.WriteCloser, error) { return zlib.NewWriterLevel(w, level) })
 	if err != nil {
 		return "", err
 	}
-	if _, err := w.Write(l.data); err != nil {
-		return "", err
-	}
-	if err := w.Close(); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(buf.Bytes()), nil
+	return base64.RawURLEncoding.EncodeToString(z), nil
 }
 
 // DecodeToken decodes a status_list.lst value of bits-bit entries. The list
@@ -74,19 +67,6 @@ func DecodeToken(lst string, bits int) (*List, error) {
 		return nil, invalid("lst", "empty list")
 	}
 	return &List{bits: bits, order: lsbFirst, n: len(data) * 8 / bits, data: data}, nil
-}
-
-// inflate reads a decompressor to the end, refusing more than max bytes.
-func inflate(r io.ReadCloser, max int) ([]byte, error) {
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
-	if err != nil {
-		return nil, fmt.Errorf("corrupt compressed data")
-	}
-	if len(data) > max {
-		return nil, fmt.Errorf("longer than %d bytes uncompressed", max)
-	}
-	return data, nil
 }
 
 // Token is the content of a status list token.
