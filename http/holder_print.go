@@ -52,7 +52,7 @@ func printLicense(font []byte, hl *zhengzhao.HolderLicense, fields []fieldRow, p
 	pdf := &gopdf.GoPdf{}
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: lic.TypeName + " " + lic.Number, Creator: "Zhengzhao"})
-	cjk := report.SubsetFontName("cjk") // the subset tag PDF requires
+	cjk := report.CJKFont
 	if err := pdf.AddTTFFontData(cjk, font); err != nil {
 		return nil, fmt.Errorf("print: font: %w", err)
 	}

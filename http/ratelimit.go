@@ -147,20 +147,24 @@ func (b *bucketSet) evict(now time.Time) {
 // if not how long until it does.
 func (b *bucketSet) has(key string, now time.Time) (bool, time.Duration) {
 	lim := b.get(key, now)
-	t := lim.TokensAt(now)
-	if t >= 1 {
-		return true, 0
+	if t := lim.TokensAt(now); t < 1 {
+		return false, b.wait(t)
 	}
-	return false, time.Duration((1 - t) / float64(b.limit) * float64(time.Second))
+	return true, 0
 }
 
 // take takes a token from key's bucket if there is one.
 func (b *bucketSet) take(key string, now time.Time) (bool, time.Duration) {
-	if ok, wait := b.has(key, now); !ok {
-		return false, wait
+	lim := b.get(key, now)
+	if !lim.AllowN(now, 1) {
+		return false, b.wait(lim.TokensAt(now))
 	}
-	b.get(key, now).AllowN(now, 1)
 	return true, 0
+}
+
+// wait is how long until a bucket holding t < 1 tokens holds one.
+func (b *bucketSet) wait(t float64) time.Duration {
+	return time.Duration((1 - t) / float64(b.limit) * float64(time.Second))
 }
 
 // seenSet remembers keys until they expire, with bounded memory.

@@ -30,3 +30,8 @@ func SubsetFontName(path string) string {
 	}
 	return string(tag) + "+" + name
 }
+
+// CJKFont is the family name, with its subset tag, under which the
+// annual report and the holder's printable copy embed their font: the
+// same for every document, so it is computed once.
+var CJKFont = SubsetFontName("cjk")

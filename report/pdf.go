@@ -19,7 +19,7 @@ func WriteAnnualPDF(w io.Writer, r *zhengzhao.AnnualReport, font []byte) error {
 	pdf.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitPT})
 	pdf.SetInfo(gopdf.PdfInfo{Title: fmt.Sprintf("%s %d 年度考核报告", r.Unit.Name, r.Year), Creator: "Zhengzhao",
 		CreationDate: r.GeneratedAt})
-	cjk := SubsetFontName("cjk") // the subset tag PDF requires
+	cjk := CJKFont
 	if err := pdf.AddTTFFontData(cjk, font); err != nil {
 		return fmt.Errorf("annual report: font: %w", err)
 	}
