@@ -207,7 +207,7 @@ func ValidateResidentID(s string) error {
 		return Errorf(EINVALID, "the first 6 digits of a resident identity number are a region code: %s", ErrorMessage(err))
 	}
 	birth, err := time.Parse("20060102", s[6:14])
-	if err != nil || birth.Year() < 1900 || birth.After(time.Now()) {
+	if err != nil || birth.Year() < MinPlausibleYear || birth.After(time.Now()) {
 		return Errorf(EINVALID, "digits 7-14 of a resident identity number are not a real birth date")
 	}
 	if want, _ := ResidentIDCheckChar(s[:17]); s[17] != want {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/zhengzhao-project/zhengzhao"
@@ -129,11 +128,10 @@ func (l *core) recordAttempt(ctx context.Context, n *zhengzhao.Notification, ner
 }
 
 // errorText is the text of a notifier's error as a notification keeps it:
-// valid UTF-8 without NUL (what PostgreSQL's text columns accept), at most
-// maxErrorText characters.
+// at most maxErrorText characters. What cannot be stored as text (invalid
+// UTF-8, NUL) the store's UpdateNotification replaces (sqlstore.SafeText).
 func errorText(err error) string {
-	s := strings.ReplaceAll(strings.ToValidUTF8(err.Error(), "\uFFFD"), "\x00", "")
-	return truncate(s, maxErrorText)
+	return truncate(err.Error(), maxErrorText)
 }
 
 // maxErrorText is how many characters of an error a notification keeps;

@@ -105,9 +105,9 @@ func (l *core) standIn(ctx context.Context, tx zhengzhao.Tx, c zhengzhao.LostCha
 	if unit == "" {
 		unit = id.IssuerCode
 	}
-	stub := &zhengzhao.License{ID: c.License, Type: typ.Code, TypeName: typ.Name, Version: id.VersionString(), Serial: id.Serial,
-		Issuer: zhengzhao.Party{Code: id.IssuerCode}, Fields: map[string]any{}, SignedAt: now,
-		Status: zhengzhao.StatusRevoked, RevokedAt: &now, RevocationReason: zhengzhao.ReasonLostInRestore, Proof: c.Proof}
+	stub := newLicense(typ, zhengzhao.Party{Code: id.IssuerCode}, id, "", &zhengzhao.LicenseUpdate{})
+	stub.ID, stub.SignedAt, stub.Proof = c.License, now, c.Proof
+	stub.Status, stub.RevokedAt, stub.RevocationReason = zhengzhao.StatusRevoked, &now, zhengzhao.ReasonLostInRestore
 	if err := tx.CreateLicense(stub); err != nil {
 		return err
 	}

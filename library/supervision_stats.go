@@ -23,9 +23,16 @@ import (
 // The supervision area's own actions update their counters where they
 // happen, with facts the entry does not carry.
 func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) error {
+	var metric string
 	switch e.Action {
-	case zhengzhao.ActionLicenseIssue, zhengzhao.ActionLicenseUpdate, zhengzhao.ActionLicenseRevoke, zhengzhao.ActionLicenseRead,
-		zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
+	case zhengzhao.ActionLicenseIssue:
+		metric = zhengzhao.MetricIssued
+	case zhengzhao.ActionLicenseUpdate:
+		metric = zhengzhao.MetricUpdated
+	case zhengzhao.ActionLicenseRevoke:
+		metric = zhengzhao.MetricRevoked
+	case zhengzhao.ActionLicenseRead, zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
+		metric = zhengzhao.MetricUsed
 	default:
 		return nil
 	}
@@ -34,10 +41,10 @@ func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) 
 		return nil // not a license entry the counters know
 	}
 	day := chinaDate(e.Time)
-	d := zhengzhao.StatDelta{Day: day, Unit: id.IssuerCode, Type: id.TypeCode, N: 1}
+	d := zhengzhao.StatDelta{Day: day, Unit: id.IssuerCode, Type: id.TypeCode, Metric: metric, N: 1}
 	var deltas []zhengzhao.StatDelta
-	switch e.Action {
-	case zhengzhao.ActionLicenseIssue:
+	switch metric {
+	case zhengzhao.MetricIssued:
 		issuedOn := e.Details["issued_on"]
 		if issuedOn == "" { // entries written before issue entries carried the date
 			lic, err := tx.FindLicenseByID(e.License)
@@ -46,7 +53,6 @@ func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) 
 			}
 			issuedOn = lic.IssuedOn
 		}
-		d.Metric = zhengzhao.MetricIssued
 		if issued, err := zhengzhao.ParseDate(issuedOn); err == nil {
 			// Working days from the paper issue date to the day the
 			// library signed it: 0 or 1 is on time (art. 8: issue both
@@ -57,18 +63,14 @@ func countAudited(ctx context.Context, tx statsWriter, e *zhengzhao.AuditEntry) 
 				deltas = append(deltas, zhengzhao.StatDelta{Day: day, Unit: d.Unit, Type: d.Type, Metric: zhengzhao.MetricIssuedOnTime, N: 1})
 			}
 		}
-	case zhengzhao.ActionLicenseUpdate:
-		d.Metric = zhengzhao.MetricUpdated
-	case zhengzhao.ActionLicenseRevoke:
-		d.Metric = zhengzhao.MetricRevoked
-	case zhengzhao.ActionLicenseRead, zhengzhao.ActionUseFetch, zhengzhao.ActionGrantUse:
+	case zhengzhao.MetricUsed:
 		// A read by a unit, a fetch for a case, a fetch under a holder's
 		// grant: each is a use by the acting unit.
 		a := zhengzhao.ActorFromContext(ctx)
 		if a.Kind != zhengzhao.ActorUnit || a.Unit == nil {
 			return nil // the administrator's reads are supervision, not use
 		}
-		d.Metric, d.Unit = zhengzhao.MetricUsed, a.Unit.Code
+		d.Unit = a.Unit.Code
 	}
 	return tx.AddStats(append(deltas, d))
 }
