@@ -293,9 +293,11 @@ func validateContent(fe fieldErrors, t *LicenseType, number string, h Holder, is
 	h.validate(fe.at("holder"), want)
 	if msg := CheckDate(issuedOn); msg != "" {
 		fe.add("issued_on", "%s", msg)
-	} else if birth, ok := ResidentBirthDate(h.ID); ok && h.IDType == IDTypeResident {
-		if issued, _ := ParseDate(issuedOn); issued.Before(birth) {
-			fe.add("issued_on", "must not be before the holder's birth date (from the ID number)")
+	} else if h.IDType == IDTypeResident {
+		if birth, ok := ResidentBirthDate(h.ID); ok {
+			if issued, _ := ParseDate(issuedOn); issued.Before(birth) {
+				fe.add("issued_on", "must not be before the holder's birth date (from the ID number)")
+			}
 		}
 	}
 	from, _ := ParseDate(validFrom)
