@@ -3,24 +3,25 @@ package postgres
 import (
 	"strings"
 	"testing"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
 // TestListByHolderUsesHolderIndex: an issuer's list by holder (sqlstore's
-// FindLicenses with HolderID and Issuer: a page and a count, as
-// sqlstore/list.go builds them) searches by issuer and holder on a fresh
-// database, before any statistics, instead of reading all of the issuer's
-// index entries.
+// FindLicenses with HolderID and Issuer: a page and a count, the
+// statements sqlstore.FindLicensesSQL returns) searches by issuer and
+// holder on a fresh database, before any statistics, instead of reading
+// all of the issuer's index entries.
 func TestListByHolderUsesHolderIndex(t *testing.T) {
 	s := MustOpenStore(t)
-	const cond = `holder_id = $1 AND issuer = $2`
-	for _, q := range []string{
-		`SELECT id, document, seq FROM licenses WHERE ` + cond + ` AND seq > $3 ORDER BY seq LIMIT $4`,
-		`SELECT COUNT(*) FROM licenses WHERE ` + cond,
-	} {
-		args := []any{"11010119900101123X", "110000", int64(0), 21}
-		if !strings.Contains(q, "$3") {
-			args = args[:2]
-		}
+	holder, issuer := "11010119900101123X", "110000"
+	page, count, fargs := sqlstore.FindLicensesSQL(zhengzhao.LicenseFilter{HolderID: &holder, Issuer: &issuer})
+	for _, c := range []struct {
+		sql  string
+		args []any
+	}{{page, append(fargs[:len(fargs):len(fargs)], int64(0), 21)}, {count, fargs}} {
+		q, args := dialect.Rebind(c.sql), c.args
 		rows, err := s.pool.Query(t.Context(), "EXPLAIN "+q, args...)
 		if err != nil {
 			t.Fatal(err)

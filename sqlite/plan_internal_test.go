@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/zhengzhao-project/zhengzhao"
+	"github.com/zhengzhao-project/zhengzhao/sqlstore"
 )
 
 // queryPlan returns the EXPLAIN QUERY PLAN details of q on a reader.
@@ -47,23 +50,25 @@ func TestListByHolderUsesHolderIndex(t *testing.T) {
 			t.Fatalf("a fresh database has planner statistics for licenses (%d, %v): the test would not show the fresh case", n, err)
 		}
 	}
-	// The statements sqlstore's list builds for this filter (sqlstore/list.go).
-	const cond = `holder_id = ? AND issuer = ?`
-	for _, q := range []string{
-		`SELECT id, document, seq FROM licenses WHERE ` + cond + ` AND seq > ? ORDER BY seq LIMIT ?`,
-		`SELECT COUNT(*) FROM licenses WHERE ` + cond,
-	} {
-		plan := queryPlan(t, s, q, "11010119900101123X", "110000", 0, 21)
-		t.Logf("%s\n\t%s", q, plan)
+	// The statements sqlstore's FindLicenses runs for this filter.
+	holder, issuer := "11010119900101123X", "110000"
+	page, count, args := sqlstore.FindLicensesSQL(zhengzhao.LicenseFilter{HolderID: &holder, Issuer: &issuer})
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{{page, append(args[:len(args):len(args)], 0, 21)}, {count, args}} {
+		plan := queryPlan(t, s, q.sql, q.args...)
+		t.Logf("%s\n\t%s", q.sql, plan)
 		if !strings.Contains(plan, "(issuer=? AND holder_id=?") && !strings.Contains(plan, "licenses_holder (holder_id=?") {
-			t.Errorf("%s: plan %q does not search by holder", q, plan)
+			t.Errorf("%s: plan %q does not search by holder", q.sql, plan)
 		}
 		if strings.Contains(plan, "SCAN") || strings.Contains(plan, "TEMP B-TREE") {
-			t.Errorf("%s: plan %q scans or sorts", q, plan)
+			t.Errorf("%s: plan %q scans or sorts", q.sql, plan)
 		}
 	}
 	// A holder's licenses across issuers (the holder area) keep the holder index.
-	if plan := queryPlan(t, s, `SELECT id, seq FROM licenses WHERE holder_id = ? AND seq > ? ORDER BY seq LIMIT ?`, "x", 0, 21); !strings.Contains(plan, "licenses_holder (holder_id=?") {
+	page, _, args = sqlstore.FindLicensesSQL(zhengzhao.LicenseFilter{HolderID: &holder})
+	if plan := queryPlan(t, s, page, append(args, 0, 21)...); !strings.Contains(plan, "licenses_holder (holder_id=?") {
 		t.Errorf("list by holder alone: plan %q, want licenses_holder", plan)
 	}
 }

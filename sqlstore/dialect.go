@@ -48,8 +48,13 @@ type Dialect struct {
 	// "" for anything else. It reads codes, never message text.
 	Code func(err error) string
 
-	rebound sync.Map // query → rebound query
+	rebound sync.Map // query → rebound query, for queries of at most maxRebound bytes
 }
+
+// maxRebound bounds the queries Rebind remembers: the fixed statements,
+// not the multi-row INSERTs (values), one per batch size, each as long as
+// its batch, that would otherwise stay in the cache for good.
+const maxRebound = 4096
 
 // Rebind returns query with the dialect's placeholders. ? inside quotes is
 // kept.
@@ -57,8 +62,11 @@ func (d *Dialect) Rebind(query string) string {
 	if !d.Numbered {
 		return query
 	}
-	if q, ok := d.rebound.Load(query); ok {
-		return q.(string)
+	cache := len(query) <= maxRebound
+	if cache {
+		if q, ok := d.rebound.Load(query); ok {
+			return q.(string)
+		}
 	}
 	var (
 		b     strings.Builder
@@ -84,7 +92,9 @@ func (d *Dialect) Rebind(query string) string {
 		b.WriteByte(c)
 	}
 	q := b.String()
-	d.rebound.Store(query, q)
+	if cache {
+		d.rebound.Store(query, q)
+	}
 	return q
 }
 

@@ -68,6 +68,22 @@ func (t *Tx) FindLicenseStatus(id string) (*zhengzhao.LicenseStatus, error) {
 
 // FindLicenses returns matching licenses in the order they were stored.
 func (t *Tx) FindLicenses(f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int, string, error) {
+	return list(t, "FindLicenses", "licenses", licenseColumns, "seq", licenseWhere(f), f.Page,
+		func(r Row, k *int64) (*zhengzhao.License, error) { return scanLicense(r, k) })
+}
+
+// FindLicensesSQL returns the statements FindLicenses runs for f, with ?
+// placeholders, and the filter's arguments: the page, which takes args
+// followed by the key after which it starts and the limit, and the count,
+// which takes args. For the drivers' tests of query plans.
+func FindLicensesSQL(f zhengzhao.LicenseFilter) (page, count string, args []any) {
+	w := licenseWhere(f)
+	page, count = listSQL("licenses", licenseColumns, "seq", w)
+	return page, count, w.args
+}
+
+// licenseWhere returns the conditions of f.
+func licenseWhere(f zhengzhao.LicenseFilter) where {
 	var w where
 	if f.HolderID != nil {
 		w.add("holder_id = ?", *f.HolderID)
@@ -84,8 +100,7 @@ func (t *Tx) FindLicenses(f zhengzhao.LicenseFilter) ([]*zhengzhao.License, int,
 	if f.Base != nil {
 		w.add("base = ?", *f.Base)
 	}
-	return list(t, "FindLicenses", "licenses", licenseColumns, "seq", w, f.Page,
-		func(r Row, k *int64) (*zhengzhao.License, error) { return scanLicense(r, k) })
+	return w
 }
 
 // LicenseBase returns l's base, also for a historical ID with a wrong

@@ -52,6 +52,14 @@ func (w *where) String() string {
 	return strings.Join(w.conds, " AND ")
 }
 
+// listSQL returns the statements list runs: the page, whose last two
+// arguments are the key after which it starts and the limit, and the count.
+func listSQL(table, columns, key string, w where) (page, count string) {
+	cond := w.String()
+	page = "SELECT " + columns + ", " + key + " FROM " + table + " WHERE " + cond + " AND " + key + " > ? ORDER BY " + key + " LIMIT ?"
+	return page, "SELECT COUNT(*) FROM " + table + " WHERE " + cond
+}
+
 // list returns one page of a list: the rows of table matching w after the
 // cursor, ordered by key (an integer expression), at most p.Limit of them,
 // scanned by scan from columns followed by the key, with the total number
@@ -65,9 +73,7 @@ func list[T any](t *Tx, op, table, columns, key string, w where, p zhengzhao.Pag
 	if err != nil {
 		return nil, 0, "", err
 	}
-	cond := w.String()
-	count := "SELECT COUNT(*) FROM " + table + " WHERE " + cond
-	page := "SELECT " + columns + ", " + key + " FROM " + table + " WHERE " + cond + " AND " + key + " > ? ORDER BY " + key + " LIMIT ?"
+	page, count := listSQL(table, columns, key, w)
 	n := len(w.args)
 	pageArgs := append(w.args[:n:n], after, p.Limit+1)
 
