@@ -82,6 +82,22 @@ var httpClient = &http.Client{
 	},
 }
 
+// newRequest builds a request with the bearer token (if any) and, when
+// body is not nil, the JSON content type.
+func newRequest(method, url, token string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return req, nil
+}
+
 // do sends one request and drains the body; it reports whether the status
 // was the wanted one.
 func do(method, url, token string, body []byte, want int) bool {
@@ -89,15 +105,9 @@ func do(method, url, token string, body []byte, want int) bool {
 	if body != nil {
 		rd = strings.NewReader(string(body))
 	}
-	req, err := http.NewRequest(method, url, rd)
+	req, err := newRequest(method, url, token, rd)
 	if err != nil {
 		return false
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := httpClient.Do(req)
 	if err != nil {

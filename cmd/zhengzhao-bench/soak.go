@@ -537,15 +537,9 @@ func (s *soakSetup) call(token, method, path string, body any, want int, out any
 		}
 		rd = bytes.NewReader(js)
 	}
-	req, err := http.NewRequest(method, s.base+path, rd)
+	req, err := newRequest(method, s.base+path, token, rd)
 	if err != nil {
 		return err
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
 	}
 	res, err := httpClient.Do(req)
 	if err != nil {

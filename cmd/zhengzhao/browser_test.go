@@ -108,6 +108,47 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	return r.Value
 }
 
+// runDemo runs serve --demo on a free port with a fresh data directory,
+// after configure (may be nil) has adjusted the Main, and closes it when
+// the test ends.
+func runDemo(t *testing.T, configure func(*Main)) *Main {
+	t.Helper()
+	m := NewMain()
+	m.Stdout = &bytes.Buffer{}
+	m.Config.DataDir = t.TempDir()
+	m.Config.Addr = "127.0.0.1:0"
+	m.Config.Demo = true
+	if configure != nil {
+		configure(m)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// demoHolderWithValidLicense returns a demo holder and one of their valid
+// licenses.
+func demoHolderWithValidLicense(t *testing.T, m *Main) (zhengzhao.Holder, *zhengzhao.License) {
+	t.Helper()
+	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
+	holders, err := m.Library.Holders.DemoHolders(sys, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := zhengzhao.StatusValid
+	for _, h := range holders {
+		hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: h.IDType, HolderID: h.ID})
+		ls, _, _, err := m.Library.Holders.FindHolderLicenses(hctx, zhengzhao.HolderLicenseFilter{Status: &valid})
+		if err == nil && len(ls) > 0 {
+			return h, ls[0]
+		}
+	}
+	t.Fatal("no demo holder has a valid license")
+	return zhengzhao.Holder{}, nil
+}
+
 // TestBrowserShowAndVerify is the holder's and the verifier's path in a
 // real browser: sign in (demo sign-in), open the wallet, show a license,
 // watch the QR code renew itself, decode the QR code from a screenshot,
@@ -116,42 +157,13 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 // verifier says "revoked".
 func TestBrowserShowAndVerify(t *testing.T) {
 	ctx := browser(t)
-	m := NewMain()
-	m.Stdout = &bytes.Buffer{}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.Demo = true
-	m.Config.Holder.TokenTTL = 30 * time.Second // renewed after 20 s; 30 s of margin for the rest under load
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-
-	// A demo holder with a valid license.
-	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	holders, err := m.Library.Holders.DemoHolders(sys, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		holder zhengzhao.Holder
-		lic    *zhengzhao.License
-	)
-	valid := zhengzhao.StatusValid
-	for _, h := range holders {
-		hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: h.IDType, HolderID: h.ID})
-		ls, _, _, err := m.Library.Holders.FindHolderLicenses(hctx, zhengzhao.HolderLicenseFilter{Status: &valid})
-		if err == nil && len(ls) > 0 {
-			holder, lic = h, ls[0]
-			break
-		}
-	}
-	if lic == nil {
-		t.Fatal("no demo holder has a valid license")
-	}
+	m := runDemo(t, func(m *Main) {
+		m.Config.Holder.TokenTTL = 30 * time.Second // renewed after 20 s; 30 s of margin for the rest under load
+	})
+	holder, lic := demoHolderWithValidLicense(t, m)
 
 	// Sign in with the demo sign-in and open the wallet.
-	err = chromedp.Do(ctx,
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(m.URL+"/?lang=zh"), // Chinese first; the cookie keeps it
 		chromedp.Navigate(m.URL+"/wallet"),
 		chromedp.WaitVisible("#demo-login"),

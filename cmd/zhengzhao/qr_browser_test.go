@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/zhengzhao-project/zhengzhao"
 )
 
 // TestBrowserFirstQRImage checks the display page as it first loads,
@@ -21,38 +18,11 @@ import (
 // token verifies as valid through the API.
 func TestBrowserFirstQRImage(t *testing.T) {
 	ctx := browser(t)
-	m := NewMain()
-	m.Stdout = &bytes.Buffer{}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.Demo = true
-	m.Config.Holder.TokenTTL = 5 * time.Minute // no renewal during the test
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-
-	sys := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorSystem})
-	holders, err := m.Library.Holders.DemoHolders(sys, 50)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		holder zhengzhao.Holder
-		lic    *zhengzhao.License
-	)
-	valid := zhengzhao.StatusValid
-	for _, h := range holders {
-		hctx := zhengzhao.NewContextWithActor(context.Background(), zhengzhao.Actor{Kind: zhengzhao.ActorHolder, HolderIDType: h.IDType, HolderID: h.ID})
-		if ls, _, _, err := m.Library.Holders.FindHolderLicenses(hctx, zhengzhao.HolderLicenseFilter{Status: &valid}); err == nil && len(ls) > 0 {
-			holder, lic = h, ls[0]
-			break
-		}
-	}
-	if lic == nil {
-		t.Fatal("no demo holder has a valid license")
-	}
-	err = chromedp.Do(ctx,
+	m := runDemo(t, func(m *Main) {
+		m.Config.Holder.TokenTTL = 5 * time.Minute // no renewal during the test
+	})
+	holder, lic := demoHolderWithValidLicense(t, m)
+	err := chromedp.Do(ctx,
 		chromedp.Navigate(m.URL+"/wallet"),
 		chromedp.WaitVisible("#demo-login"),
 		chromedp.SetValue("#demo-holder", holder.IDType+":"+holder.ID),

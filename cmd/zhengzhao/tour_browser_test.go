@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"os"
@@ -29,16 +28,7 @@ import (
 // service matter's from TestBrowserMatterPages.
 func TestBrowserTour(t *testing.T) {
 	ctx := browser(t)
-	m := NewMain()
-	m.Stdout = &bytes.Buffer{}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.Demo = true
-	m.Logger = newLogger("text", io.Discard)
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := runDemo(t, func(m *Main) { m.Logger = newLogger("text", io.Discard) })
 	creds, err := os.ReadFile(filepath.Join(m.Config.DataDir, "demo-credentials.txt"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -21,15 +20,7 @@ import (
 func TestBrowserMatterPages(t *testing.T) {
 	ctx := browser(t)
 	t.Setenv("ZHENGZHAO_ADMIN_TOKEN", testAdminToken)
-	m := NewMain()
-	m.Stdout = &bytes.Buffer{}
-	m.Config.DataDir = t.TempDir()
-	m.Config.Addr = "127.0.0.1:0"
-	m.Config.Demo = true
-	if err := m.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := runDemo(t, nil)
 	matter := demo.Matters[0]
 	usingUnit := demo.Units[5] // 上海市浦东新区企业服务中心
 
